@@ -1,0 +1,21 @@
+"""hpcfair: git-like, local-first versioning of AI models and datasets (HPCFair).
+
+``import hpcfair_vcs`` stays light: the API functions load on first use, and
+heavy frameworks (torch, tensorflow, onnx, dvc) only inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_API = ("add", "checkout", "fsck", "gc", "init", "log", "remove", "show", "status", "tag")
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'hpcfair_vcs' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+"""``python -m hpcfair_vcs`` is the ``hpcfair`` command."""
+
+from .cli import main
+
+main(prog_name="hpcfair")

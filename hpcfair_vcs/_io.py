@@ -1,0 +1,169 @@
+"""Crash-safe file primitives: atomic writes, durable syncs and the repository lock.
+
+Everything hpcfair stores is written to a temporary name, flushed to disk and
+renamed into place, so a process killed at any moment leaves either the old
+file or the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import time
+import uuid
+from pathlib import Path
+
+from .errors import LockTimeoutError
+
+TMP_MARK = ".hpcfair-tmp-"
+
+
+def tmp_name(directory: Path, stem: str = "") -> Path:
+    """A unique temporary path inside *directory* (same file system as the target)."""
+    return directory / f"{TMP_MARK}{stem}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename inside *directory* durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o644, *, tmp_dir: Path | None = None) -> None:
+    """Write *data* to *path* atomically and durably, leaving it with *mode*."""
+    path = Path(path)
+    tmp = tmp_name(tmp_dir or path.parent, path.name + "-")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.chmod(tmp, mode)  # the umask may have trimmed the mode given to open()
+        os.replace(tmp, path)
+    except BaseException:
+        unlink_quietly(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def syncfs(path: Path) -> None:
+    """Flush every dirty page of the file system holding *path* (one call for many files)."""
+    import ctypes
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.syncfs(fd) != 0:  # pragma: no cover - syncfs exists on every Linux we run on
+            os.sync()
+    except (AttributeError, OSError):  # pragma: no cover - non-Linux
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+def remove_stale_tmp(directory: Path) -> int:
+    """Delete temporary files whose writing process is gone; return the count."""
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(TMP_MARK):
+            continue
+        try:
+            pid = _pid_in_tmp_name(entry.name)
+            if not _pid_alive(pid):
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def _pid_in_tmp_name(name: str) -> int:
+    """The pid that :func:`tmp_name` wrote into *name* (0 when unreadable)."""
+    parts = name.split("-")
+    return int(parts[-2]) if len(parts) >= 2 and parts[-2].isdigit() else 0
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RepoLock:
+    """An exclusive lock on the repository (``flock`` on ``.hpcfair/lock``).
+
+    The kernel drops the lock when its process dies, so a killed command never
+    leaves the repository locked. Re-entrant within one process.
+    """
+
+    def __init__(self, path: Path, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self._fd: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> "RepoLock":
+        if self._depth == 0:
+            self._acquire()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def _acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = self._holder(fd)
+                    os.close(fd)
+                    raise LockTimeoutError(
+                        f"the repository is locked by another hpcfair process{holder}") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return f" (pid {pid})" if pid.isdigit() else ""

@@ -1,0 +1,44 @@
+"""The ``hpcfair`` command. Every command parses, calls one api function and renders."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .. import __version__
+from ._common import HandledGroup
+from .history_cmds import log_cmd, show_cmd, tag_cmd
+from .maintenance_cmds import fsck_cmd, gc_cmd
+from .workspace_cmds import add_cmd, checkout_cmd, init_cmd, remove_cmd, status_cmd
+
+EPILOG = """\b
+Exit codes: 0 ok, 1 user error, 2 usage error, 3 integrity failure,
+4 environment missing. HPCFAIR_DEBUG=1 shows tracebacks.
+Docs: docs/cli.md"""
+
+
+@click.group(cls=HandledGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="hpcfair", message="%(prog)s %(version)s")
+@click.option("-C", "directory", type=click.Path(file_okay=False), metavar="DIR",
+              help="Run as if hpcfair was started in DIR.")
+def main(directory: str | None) -> None:
+    """Version AI models and datasets next to your code, the FAIR way.
+
+    \b
+    Quick start:
+      hpcfair init
+      hpcfair add models/encoder.pt --tag mnist
+      hpcfair status
+      hpcfair log encoder
+    """
+    if directory:
+        try:
+            os.chdir(directory)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot enter {directory}: {exc.strerror}", param_hint="-C")
+
+
+for command in (init_cmd, add_cmd, status_cmd, checkout_cmd, remove_cmd, log_cmd, show_cmd, tag_cmd,
+                gc_cmd, fsck_cmd):
+    main.add_command(command)

@@ -1,0 +1,78 @@
+"""log, show, tag: reading and labelling versions."""
+
+from __future__ import annotations
+
+import click
+
+from .. import api
+from ._common import emit, human_size, json_option, short
+
+
+@click.command("log")
+@click.argument("artifact", required=False)
+@json_option
+def log_cmd(artifact, as_json) -> None:
+    """List versions, newest first (of ARTIFACT, or of every artifact).
+
+    \b
+    Example:
+      hpcfair log encoder
+    """
+    emit(api.log(artifact), as_json, _render_log)
+
+
+def _render_log(result) -> None:
+    if not result.versions:
+        click.echo("no versions yet: hpcfair add PATH")
+    for v in result.versions:
+        tags = f"  ({', '.join(v.tags)})" if v.tags else ""
+        click.echo(f"{v.artifact} v{v.number}  {short(v.pid)}  {v.created}  {human_size(v.size)}{tags}")
+
+
+@click.command("show")
+@click.argument("spec", metavar="ARTIFACT[@VERSION]|PID")
+@json_option
+def show_cmd(spec, as_json) -> None:
+    """Describe one version: by name, NAME@3, NAME@TAG, or PID.
+
+    \b
+    Examples:
+      hpcfair show encoder
+      hpcfair show encoder@prod
+      hpcfair show hpcfair:5f0c1a2b3c4d
+    """
+    emit(api.show(spec), as_json, _render_show)
+
+
+def _render_show(v) -> None:
+    rows = [("artifact", v.artifact), ("version", str(v.number)), ("pid", v.pid), ("kind", v.kind),
+            ("path", v.path), ("size", human_size(v.size)), ("files", str(v.nfiles)), ("oid", v.oid),
+            ("created", v.created), ("parent", v.parent or "-"), ("tags", ", ".join(v.tags) or "-"),
+            ("stored here", "yes" if v.stored else "no (hpcfair pull)")]
+    rows += [(key, ", ".join(val) if isinstance(val, list) else str(val)) for key, val in v.metadata.items()]
+    for key, value in rows:
+        click.echo(f"{key + ':':<13}{value}")
+
+
+@click.command("tag")
+@click.argument("spec", metavar="ARTIFACT[@VERSION]")
+@click.argument("tag")
+@click.option("--delete", is_flag=True, help="Remove the tag instead.")
+@json_option
+def tag_cmd(spec, tag, delete, as_json) -> None:
+    """Label a version (default: the newest); an existing tag moves to it.
+
+    \b
+    Examples:
+      hpcfair tag encoder@2 prod
+      hpcfair tag --delete encoder prod
+    """
+    emit(api.tag(spec, tag, delete=delete), as_json, _render_tag)
+
+
+def _render_tag(r) -> None:
+    if r.deleted:
+        click.echo(f"deleted tag {r.tag} of {r.artifact} (was on v{r.version})")
+    else:
+        moved = f" (moved from v{r.moved_from})" if r.moved_from else ""
+        click.echo(f"tagged {r.artifact} v{r.version} as {r.tag}{moved}")

@@ -1,0 +1,46 @@
+"""gc and fsck: keeping the store small and sound."""
+
+from __future__ import annotations
+
+import click
+
+from .. import api
+from ._common import emit, human_size, json_option
+
+
+@click.command("gc")
+@click.option("--dry-run", is_flag=True, help="Only report what would be deleted.")
+@json_option
+def gc_cmd(dry_run, as_json) -> None:
+    """Delete stored objects that no version and no pointer file needs.
+
+    \b
+    Example:
+      hpcfair remove old-model && hpcfair gc
+    """
+    emit(api.gc(dry_run=dry_run), as_json, lambda r: click.echo(
+        f"{'would remove' if r.dry_run else 'removed'} {r.removed_objects} objects "
+        f"({human_size(r.freed_bytes)}), kept {r.kept_objects}"))
+
+
+@click.command("fsck")
+@json_option
+def fsck_cmd(as_json) -> None:
+    """Re-hash every object and record; quarantine corrupt ones (exit 3).
+
+    \b
+    Example:
+      hpcfair fsck || echo "corrupt objects were moved to .hpcfair/quarantine"
+    """
+    result = api.fsck()
+    emit(result, as_json, _render_fsck)
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)
+
+
+def _render_fsck(r) -> None:
+    for p in r.problems:
+        where = f" -> {p.quarantined_to}" if p.quarantined_to else ""
+        click.echo(f"{p.problem}: {p.oid} {p.detail}{where}", err=p.problem.startswith("corrupt"))
+    verdict = "corrupt objects quarantined" if r.corrupt else "ok"
+    click.echo(f"checked {r.checked_objects} objects and {r.checked_records} records: {verdict}")

@@ -1,0 +1,144 @@
+"""Layered configuration, and the only place hpcfair reads environment variables.
+
+Precedence, lowest first: built-in defaults < user file
+(``$XDG_CONFIG_HOME/hpcfair/config.yaml``) < repository file
+(``.hpcfair/config.yaml``, shareable) < local file (``.hpcfair/config.local.yaml``,
+machine-local and secret, mode 0600) < ``HPCFAIR_*`` environment variables <
+explicit arguments. Unknown keys and wrong types are errors naming file and key.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+
+
+def _link_types(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or any(i not in LINK_TYPES for i in items):
+        raise ValueError(f"a list drawn from {', '.join(LINK_TYPES)}")
+    return list(items)
+
+
+def _positive_number(value: Any) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("a positive number")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(value).lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("true or false")
+
+
+# section -> key -> (validator, default)
+SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
+    "core": {
+        "link_types": (_link_types, ["reflink", "copy"]),
+        "lock_timeout": (_positive_number, 60.0),
+    },
+}
+
+# environment variable -> (section, key)
+ENV_KEYS = {
+    "HPCFAIR_LINK_TYPES": ("core", "link_types"),
+    "HPCFAIR_LOCK_TIMEOUT": ("core", "lock_timeout"),
+}
+
+
+def debug_enabled() -> bool:
+    """``HPCFAIR_DEBUG=1`` shows full tracebacks."""
+    return os.environ.get("HPCFAIR_DEBUG", "") not in ("", "0")
+
+
+def repo_from_env() -> str | None:
+    """``HPCFAIR_REPO`` names a repository to use instead of searching upwards."""
+    return os.environ.get("HPCFAIR_REPO") or None
+
+
+def user_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "hpcfair" / "config.yaml"
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    return {section: {key: copy.deepcopy(spec[1]) for key, spec in keys.items()}
+            for section, keys in SCHEMA.items()}
+
+
+def read_yaml_file(path: Path) -> dict[str, Any]:
+    """Parse a YAML mapping; a missing file is empty. Raises ConfigError naming line."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def validate(data: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    """Check *data* against SCHEMA; return it with values normalised."""
+    clean: dict[str, dict[str, Any]] = {}
+    for section, values in data.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{source}: unknown section {section!r}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: section {section!r} must be a mapping")
+        for key, value in values.items():
+            if key not in SCHEMA[section]:
+                raise ConfigError(f"{source}: unknown key {section}.{key}")
+            check = SCHEMA[section][key][0]
+            try:
+                clean.setdefault(section, {})[key] = check(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: {section}.{key} must be {exc}") from None
+    return clean
+
+
+def _env_layer() -> dict[str, dict[str, Any]]:
+    layer: dict[str, dict[str, Any]] = {}
+    for var, (section, key) in ENV_KEYS.items():
+        if var in os.environ:
+            layer.setdefault(section, {})[key] = os.environ[var]
+    return validate(layer, "environment") if layer else {}
+
+
+def load(repo_dir: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """The merged configuration for the repository control dir *repo_dir* (or none)."""
+    merged = defaults()
+    files = [user_config_path()]
+    if repo_dir is not None:
+        files += [repo_dir / "config.yaml", repo_dir / "config.local.yaml"]
+    layers = [validate(read_yaml_file(path), str(path)) for path in files]
+    layers.append(_env_layer())
+    layers.append(validate(overrides or {}, "arguments"))
+    for layer in layers:
+        for section, values in layer.items():
+            merged.setdefault(section, {}).update(values)
+    return merged

@@ -1,0 +1,136 @@
+"""Every error hpcfair raises on purpose.
+
+Each class carries an ``exit_code`` (the CLI's documented exit status) and a
+``hint`` (the next thing the user should do). Subclasses mix in the builtin
+they resemble, so library callers can catch ``FileNotFoundError`` etc.
+
+Exit codes (docs/cli.md):
+    0 ok, 1 user error, 2 usage error, 3 integrity failure, 4 environment missing.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_USER = 1
+EXIT_USAGE = 2
+EXIT_INTEGRITY = 3
+EXIT_ENVIRONMENT = 4
+
+
+class HpcfairError(Exception):
+    """Root of every deliberate hpcfair error."""
+
+    exit_code = EXIT_USER
+    default_hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = self.default_hint if hint is None else hint
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict:
+        return {"error": type(self).__name__, "message": self.message,
+                "hint": self.hint, "exit_code": self.exit_code}
+
+
+# --- user errors (exit 1) -------------------------------------------------
+
+class NotARepositoryError(HpcfairError, FileNotFoundError):
+    default_hint = "run `hpcfair init` in your project folder, or `cd` into one"
+
+
+class AlreadyARepositoryError(HpcfairError, FileExistsError):
+    default_hint = "the repository is ready to use; nothing to do"
+
+
+class PathNotFoundError(HpcfairError, FileNotFoundError):
+    default_hint = "check the path; `hpcfair status` lists what is tracked"
+
+
+class PathOutsideRepoError(HpcfairError, ValueError):
+    default_hint = "move or copy the data inside the repository first"
+
+
+class UnreadableFileError(HpcfairError, PermissionError):
+    default_hint = "check the file's permissions (`ls -l`) and that it is a regular file"
+
+
+class ArtifactNotFoundError(HpcfairError, KeyError):
+    default_hint = "`hpcfair status` and `hpcfair log` list the known artifacts"
+
+
+class VersionNotFoundError(HpcfairError, KeyError):
+    default_hint = "`hpcfair log ARTIFACT` lists its versions and tags"
+
+
+class InvalidNameError(HpcfairError, ValueError):
+    default_hint = "use letters, digits, '.', '_' and '-', starting with a letter or digit"
+
+
+class NameConflictError(HpcfairError, ValueError):
+    default_hint = "choose another name with --name"
+
+
+class NestedArtifactError(HpcfairError):
+    """A path inside a tracked folder, or a folder holding a tracked path."""
+
+
+class WorkspaceConflictError(HpcfairError):
+    default_hint = ("`hpcfair add PATH` keeps your changes as a new version; "
+                    "`--force` discards them")
+
+
+class LockTimeoutError(HpcfairError, TimeoutError):
+    default_hint = "another hpcfair command is running here; wait for it to finish"
+
+
+class ConfigError(HpcfairError, ValueError):
+    default_hint = "fix the file named above; docs/config.md lists every key"
+
+
+# --- usage errors (exit 2) ------------------------------------------------
+
+class UsageError(HpcfairError):
+    exit_code = EXIT_USAGE
+    default_hint = "run the command with --help for its options and examples"
+
+
+# --- integrity failures (exit 3) -----------------------------------------
+
+class IntegrityError(HpcfairError):
+    exit_code = EXIT_INTEGRITY
+    default_hint = "run `hpcfair fsck` to check and quarantine corrupt objects"
+
+
+class CorruptObjectError(IntegrityError):
+    """An object's bytes no longer hash to its name."""
+
+
+class MissingObjectError(IntegrityError, FileNotFoundError):
+    default_hint = "run `hpcfair pull` to fetch it from a remote, or `hpcfair fsck`"
+
+
+class CorruptPointerError(IntegrityError):
+    default_hint = ("restore the pointer file from git (`git checkout -- FILE`) "
+                    "or resolve its merge conflict")
+
+
+class CorruptRecordError(IntegrityError):
+    default_hint = "run `hpcfair fsck`; a remote copy can be fetched with `hpcfair fetch`"
+
+
+# --- environment missing (exit 4) ----------------------------------------
+
+class EnvironmentMissingError(HpcfairError):
+    exit_code = EXIT_ENVIRONMENT
+
+
+class UnsupportedFormatError(EnvironmentMissingError):
+    default_hint = "upgrade hpcfair: pip install -U hpcfair"
+
+
+class MissingDependencyError(EnvironmentMissingError, ImportError):
+    """An optional package is not installed; the hint is the pip line."""

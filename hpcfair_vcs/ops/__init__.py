@@ -1,0 +1,1 @@
+"""One module per user verb; hpcfair_vcs.api re-exports them."""

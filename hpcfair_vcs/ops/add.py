@@ -1,0 +1,278 @@
+"""``hpcfair add``: store files and folders, record a version, write the pointer file.
+
+The whole command runs under the repository lock, so concurrent adds queue up
+and ``gc`` never sees a half-recorded artifact. Objects are staged (hashed
+while copied, in one pass), flushed with one ``syncfs`` and renamed into place
+before any record or ref names them: a kill at any moment leaves nothing
+half-visible, and running the command again completes the work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat as stat_mod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__, gitignore
+from .. import pointer as pointer_mod
+from .._io import remove_stale_tmp
+from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError, UsageError
+from ..records import MetadataRecord, VersionRecord, pid_of
+from ..refs import ArtifactRef, check_name, check_tag
+from ..repo import Repo, open_repo
+from ..results import AddedItem, AddResult
+from ..store import Progress, Staged
+from ..tree import tree_bytes, tree_oid
+from ..workspace import find_pointers, resolve_user_path, to_relpath, walk_folder
+
+KINDS = ("model", "dataset")
+MODEL_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".onnx", ".keras", ".h5", ".hdf5", ".pb",
+                  ".tflite", ".pkl", ".pickle", ".joblib", ".skops", ".safetensors", ".ckpt",
+                  ".gguf", ".mlmodel"}
+
+
+@dataclass
+class _Content:
+    """A path's content, staged in the store but not yet recorded."""
+
+    path: Path
+    relpath: str
+    oid: str
+    size: int
+    nfiles: int
+    staged: list[Staged]
+    new_objects: int = 0
+
+
+def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, name: str | None = None,
+        kind: str | None = None, tags: Sequence[str] = (), description: str | None = None,
+        license: str | None = None, authors: Sequence[str] = (),
+        progress: Callable[[int], None] | None = None, on_start: Callable[[int], None] | None = None,
+        ) -> AddResult:
+    """Track *paths* (files or folders) as artifacts; one version each when content changed.
+
+    *on_start* is told the total bytes to read before hashing begins; *progress*
+    is told the bytes read as they are hashed.
+
+    Raises:
+        UsageError: ``name`` with several paths, or an unknown kind.
+        PathNotFoundError, PathOutsideRepoError, UnreadableFileError: a bad path (nothing is stored).
+        InvalidNameError, NameConflictError: a bad artifact or tag name.
+    """
+    r = open_repo(repo)
+    if not paths:
+        raise UsageError("no path given")
+    if name is not None and len(paths) > 1:
+        raise UsageError("--name applies to one path; add the paths one at a time")
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    for tag in tags:
+        check_tag(tag)
+    targets = _resolve_all(r, paths)
+    with r.lock:
+        remove_stale_tmp(r.tmp_dir)  # what a killed add left behind
+        plans = [_plan_name(r, path, name) for path in targets]
+        if on_start:
+            on_start(sum(_size_of(p) for p in targets))
+        contents: list[_Content] = []
+        try:
+            for path in targets:
+                contents.append(_stage(r, path, progress))
+            for content in contents:
+                content.new_objects = sum(1 for s in content.staged if s.tmp is not None)
+                r.store.commit(content.staged)
+        finally:
+            for content in contents:
+                r.store.discard(content.staged)
+        items = [_record(r, content, plan, kind, tags, description, license, list(authors))
+                 for content, plan in zip(contents, plans)]
+    r.state.flush()
+    return AddResult(items)
+
+
+def _resolve_all(r: Repo, paths: Sequence[str | os.PathLike]) -> list[Path]:
+    targets: list[Path] = []
+    for user_path in paths:
+        path = resolve_user_path(r.root, user_path)
+        if path == r.root:
+            raise UsageError("cannot add the repository root itself; add folders or files inside it")
+        st = path.stat()
+        if not (stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISDIR(st.st_mode)):
+            raise UnreadableFileError(f"{user_path} is not a regular file or folder")
+        if path not in targets:
+            targets.append(path)
+    for path in targets:
+        nested = [other for other in targets if path in other.parents]
+        if nested:
+            raise UsageError(f"{nested[0]} lies inside {path}; add one or the other")
+        _refuse_nested_artifacts(r, path)
+    return targets
+
+
+def _refuse_nested_artifacts(r: Repo, path: Path) -> None:
+    """An artifact may neither lie inside a tracked folder nor contain a tracked path."""
+    for parent in path.parents:
+        if parent == r.root:
+            break
+        if pointer_mod.pointer_path(parent).exists():
+            relpath = to_relpath(r.root, parent)
+            raise NestedArtifactError(f"{to_relpath(r.root, path)} lies inside the tracked folder {relpath}",
+                                      hint=f"add the whole folder again: hpcfair add {relpath}")
+    if path.is_dir():
+        inner = next((p for p in find_pointers(path) if p.is_file()), None)
+        if inner is not None:
+            raise NestedArtifactError(
+                f"{to_relpath(r.root, path)} contains the tracked artifact {to_relpath(r.root, inner)}",
+                hint="`hpcfair remove` the inner artifact first, or add sibling folders separately")
+
+
+def _size_of(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
+
+
+def default_name(path: Path) -> str:
+    base = path.name if path.is_dir() else Path(path.name).stem or path.name
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.") or "artifact"
+    return check_name(cleaned[:128])
+
+
+def _plan_name(r: Repo, path: Path, name: str | None) -> tuple[str, ArtifactRef | None, pointer_mod.Pointer | None]:
+    """Decide the artifact name before anything is written."""
+    relpath = to_relpath(r.root, path)
+    tracking = r.refs.by_path(relpath)
+    old_pointer = _read_pointer(path)
+    if name is not None:
+        check_name(name)
+    if tracking and name and name != tracking.name:
+        raise NameConflictError(f"{relpath} is already tracked as {tracking.name!r}",
+                                hint=f"drop --name, or `hpcfair remove {tracking.name}` first")
+    chosen = name or (tracking.name if tracking else None) or (old_pointer.artifact if old_pointer else None) \
+        or default_name(path)
+    ref = tracking or r.refs.find(chosen)
+    if ref and ref.path != relpath:
+        raise NameConflictError(f"the name {chosen!r} already belongs to {ref.path}",
+                                hint=f"choose another name: hpcfair add {relpath} --name NAME")
+    return chosen, ref, old_pointer
+
+
+def _read_pointer(path: Path) -> pointer_mod.Pointer | None:
+    pointer_file = pointer_mod.pointer_path(path)
+    return pointer_mod.read(pointer_file) if pointer_file.exists() else None
+
+
+def _stage(r: Repo, path: Path, progress: Progress | None) -> _Content:
+    relpath = to_relpath(r.root, path)
+    report = progress or (lambda _: None)
+    if path.is_dir():
+        return _stage_folder(r, path, relpath, report)
+    st = path.stat()
+    staged = _stage_one(r, path, relpath, st, report)
+    return _Content(path, relpath, staged.oid, staged.size, 1, [staged])
+
+
+def _stage_one(r: Repo, path: Path, relpath: str, st: os.stat_result, report: Progress) -> Staged:
+    cached = r.state.get(relpath, st)
+    if cached is not None and r.store.exists(cached):
+        report(st.st_size)
+        return Staged(cached, st.st_size, None)
+    staged = r.store.stage_file(path, report)
+    after = os.stat(path)
+    if after.st_mtime_ns == st.st_mtime_ns and after.st_size == staged.size:
+        r.state.put(relpath, st, staged.oid)
+    return staged
+
+
+def _stage_folder(r: Repo, path: Path, relpath: str, report: Progress) -> _Content:
+    files = walk_folder(path, r.root)
+    staged: list[Staged] = []
+    manifest: dict[str, str] = {}
+    try:
+        for item in files:
+            one = _stage_one(r, Path(item.path), f"{relpath}/{item.relpath}", item.stat, report)
+            staged.append(one)
+            manifest[item.relpath] = one.oid
+        data = tree_bytes(manifest)
+        oid = tree_oid(data)
+        staged.append(r.store.stage_bytes(data, oid))
+    except BaseException:
+        r.store.discard(staged)
+        raise
+    size = sum(item.stat.st_size for item in files)
+    return _Content(path, relpath, oid, size, len(files), staged)
+
+
+def _record(r: Repo, content: _Content, plan: tuple[str, ArtifactRef | None, pointer_mod.Pointer | None],
+            kind: str | None, tags: Sequence[str], description: str | None, license: str | None,
+            authors: list[str]) -> AddedItem:
+    """Write the version record, the ref (compare-and-swap), the pointer and .gitignore."""
+    name, ref, old_pointer = plan
+    ref = r.refs.find(name) if ref is None else ref
+    expected_head = ref.head if ref else None
+    chosen_kind = kind or (ref.kind if ref else None) or _guess_kind(content.path)
+    duplicate = _find_duplicate(r, content.oid, name)
+    if ref is None:
+        ref = ArtifactRef(name=name, kind=chosen_kind, path=content.relpath)
+    ref.kind = chosen_kind
+    ref.metadata = _metadata(r, ref, name, chosen_kind, description, license, authors)
+    head = r.records.get(ref.head, VersionRecord) if ref.head else None
+    parent_id = ref.head or (old_pointer.pid.removeprefix("hpcfair:") if old_pointer else None)
+    new_version = head is None or head.oid != content.oid
+    if new_version:
+        number = len(ref.versions) + 1 if ref.versions else (old_pointer.version + 1 if old_pointer else 1)
+        record = VersionRecord(
+            artifact=name, kind=chosen_kind, number=number,
+            object={"oid": content.oid, "size": content.size, "nfiles": content.nfiles},
+            path=content.relpath, parent=parent_id, created=_now(),
+            tool={"name": "hpcfair", "version": __version__}, metadata=ref.metadata)
+        ref.versions.append(r.records.put(record))
+    version_id = ref.versions[-1]
+    for tag in tags:
+        ref.tags[tag] = version_id
+    r.refs.write(ref, expected_head)
+    number = len(ref.versions)
+    pointer_file = pointer_mod.write(content.path, pointer_mod.Pointer(
+        artifact=name, kind=chosen_kind, version=number, pid=pid_of(version_id),
+        oid=content.oid, size=content.size, nfiles=content.nfiles))
+    if r.in_git:
+        gitignore.ignore(content.path)
+    return AddedItem(path=content.relpath, artifact=name, kind=chosen_kind, version=number,
+                     pid=pid_of(version_id), oid=content.oid, size=content.size,
+                     nfiles=content.nfiles, pointer=to_relpath(r.root, pointer_file),
+                     new_version=new_version, new_objects=content.new_objects, duplicate_of=duplicate,
+                     tags=ref.tags_of(version_id))
+
+
+def _guess_kind(path: Path) -> str:
+    if path.is_dir():
+        return "dataset"
+    return "model" if path.suffix.lower() in MODEL_SUFFIXES else "dataset"
+
+
+def _metadata(r: Repo, ref: ArtifactRef, name: str, kind: str, description: str | None,
+              license: str | None, authors: list[str]) -> str:
+    """Merge what was given now over the artifact's current metadata; return its record id."""
+    current = r.records.get(ref.metadata, MetadataRecord) if ref.metadata else None
+    merged = MetadataRecord(
+        name=name, kind=kind,
+        description=description if description is not None else (current.description if current else ""),
+        license=license if license is not None else (current.license if current else ""),
+        authors=authors or (current.authors if current else []))
+    return r.records.put(merged)
+
+
+def _find_duplicate(r: Repo, oid: str, name: str) -> dict[str, str] | None:
+    """Another artifact whose current version has the same content."""
+    for other in r.refs.all():
+        if other.name == name or not other.head:
+            continue
+        if r.records.get(other.head, VersionRecord).oid == oid:
+            return {"artifact": other.name, "pid": pid_of(other.head)}
+    return None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")

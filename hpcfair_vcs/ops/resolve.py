@@ -1,0 +1,91 @@
+"""Turning what a user types (``encoder``, ``encoder@3``, ``encoder@prod``, a PID) into a version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ArtifactNotFoundError, VersionNotFoundError
+from ..records import PID_PREFIX, MetadataRecord, VersionRecord, pid_of
+from ..refs import ArtifactRef, check_name
+from ..repo import Repo
+from ..results import VersionInfo
+
+
+@dataclass
+class Resolved:
+    ref: ArtifactRef | None  # None for a PID whose artifact is not known here
+    version_id: str
+    record: VersionRecord
+
+    @property
+    def number(self) -> int:
+        if self.ref and self.version_id in self.ref.versions:
+            return self.ref.number_of(self.version_id)
+        return self.record.number
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    name, _, version = spec.partition("@")
+    return name, (version or None)
+
+
+def resolve(repo: Repo, spec: str) -> Resolved:
+    """Resolve ``NAME[@VERSION|@TAG]`` or a PID (full or an unambiguous prefix).
+
+    Raises:
+        ArtifactNotFoundError: no artifact or record matches.
+        VersionNotFoundError: the artifact has no such version or tag.
+    """
+    name, version = split_spec(spec)
+    ref = repo.refs.find(name) if not name.startswith(PID_PREFIX) else None
+    if ref is None:
+        record_id = repo.records.resolve_prefix(spec)
+        if record_id is None:
+            raise ArtifactNotFoundError(f"no artifact or PID matches {spec!r}")
+        record = repo.records.get(record_id, VersionRecord)
+        return Resolved(repo.refs.find(record.artifact), record_id, record)
+    version_id = _version_in_ref(repo, ref, version)
+    return Resolved(ref, version_id, repo.records.get(version_id, VersionRecord))
+
+
+def _version_in_ref(repo: Repo, ref: ArtifactRef, version: str | None) -> str:
+    if not ref.versions:
+        raise VersionNotFoundError(f"artifact {ref.name!r} has no versions")
+    if version is None or version == "latest":
+        return ref.versions[-1]
+    digits = version[1:] if version[:1] in ("v", "V") and version[1:].isdigit() else version
+    if digits.isdigit():
+        number = int(digits)
+        if 1 <= number <= len(ref.versions):
+            return ref.versions[number - 1]
+        raise VersionNotFoundError(f"artifact {ref.name!r} has no version {number} "
+                                   f"(it has 1 to {len(ref.versions)})")
+    if version in ref.tags:
+        return ref.tags[version]
+    record_id = repo.records.resolve_prefix(version)
+    if record_id in ref.versions:
+        return record_id
+    check_name(version, "version or tag")
+    raise VersionNotFoundError(f"artifact {ref.name!r} has no version or tag {version!r}")
+
+
+def describe(repo: Repo, resolved: Resolved) -> VersionInfo:
+    """The full picture of one version, for show and log."""
+    record = resolved.record
+    ref = resolved.ref
+    metadata_id = (ref.metadata if ref else None) or record.metadata
+    metadata = {}
+    if metadata_id and repo.records.exists(metadata_id):
+        doc = repo.records.get(metadata_id, MetadataRecord).to_dict()
+        metadata = {k: v for k, v in doc.items() if k not in ("type", "name", "kind") and v}
+    return VersionInfo(
+        artifact=record.artifact, number=resolved.number, pid=pid_of(resolved.version_id),
+        kind=record.kind, oid=record.oid, size=record.object["size"],
+        nfiles=record.object["nfiles"], path=ref.path if ref else record.path,
+        created=record.created, parent=pid_of(record.parent) if record.parent else None,
+        tags=ref.tags_of(resolved.version_id) if ref else [], metadata=metadata,
+        stored=repo.store.exists(record.oid))
+
+
+def describe_id(repo: Repo, ref: ArtifactRef, version_id: str) -> VersionInfo:
+    return describe(repo, Resolved(ref, version_id, repo.records.get(version_id, VersionRecord)))

@@ -1,0 +1,162 @@
+"""Small content-addressed documents: versions and their descriptive metadata.
+
+A record is a dataclass serialised canonically (sorted keys, fixed
+separators, UTF-8), so the same content always gets the same id, the sha256
+of those bytes. Records live in ``records/ab/cdef...`` (read-only) and travel
+with push/pull. A version's id is its persistent identifier (PID).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ._io import atomic_write
+from .errors import CorruptRecordError, VersionNotFoundError
+
+PID_PREFIX = "hpcfair:"
+_HEX = re.compile(r"[0-9a-f]+")
+MIN_PREFIX = 7
+
+T = TypeVar("T", bound="Record")
+
+
+def canonical_bytes(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def pid_of(record_id: str) -> str:
+    return PID_PREFIX + record_id
+
+
+@dataclass
+class Record:
+    TYPE = "record"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.TYPE, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls: type[T], doc: dict[str, Any]) -> T:
+        if doc.get("type") != cls.TYPE:
+            raise ValueError(f"not a {cls.TYPE} record")
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in doc.items() if k in names})
+
+    def record_id(self) -> str:
+        return hashlib.sha256(canonical_bytes(self.to_dict())).hexdigest()
+
+
+@dataclass
+class ObjectRef:
+    """What a version's bytes are: an object id, total size and file count."""
+
+    oid: str
+    size: int
+    nfiles: int
+
+
+@dataclass
+class VersionRecord(Record):
+    """One immutable version of an artifact; its id is the PID."""
+
+    TYPE = "version"
+    artifact: str
+    kind: str
+    number: int
+    object: dict[str, Any]  # ObjectRef as a dict
+    path: str  # repository-relative posix path at the time it was added
+    parent: str | None
+    created: str  # ISO 8601, UTC
+    tool: dict[str, str] = field(default_factory=dict)
+    metadata: str | None = None  # id of the MetadataRecord given when it was added
+
+    @property
+    def oid(self) -> str:
+        return self.object["oid"]
+
+
+@dataclass
+class MetadataRecord(Record):
+    """Descriptive metadata (the HPCFair 'Findable' part)."""
+
+    TYPE = "metadata"
+    name: str
+    kind: str
+    description: str = ""
+    license: str = ""
+    authors: list[str] = field(default_factory=list)
+
+
+class RecordStore:
+    """Records under *root* (``.hpcfair/records``)."""
+
+    def __init__(self, root: Path, tmp_dir: Path) -> None:
+        self.root = Path(root)
+        self.tmp_dir = Path(tmp_dir)
+
+    def path(self, record_id: str) -> Path:
+        return self.root / record_id[:2] / record_id[2:]
+
+    def put(self, record: Record) -> str:
+        """Store *record* (idempotent); return its id."""
+        data = canonical_bytes(record.to_dict())
+        record_id = hashlib.sha256(data).hexdigest()
+        path = self.path(record_id)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data, 0o444, tmp_dir=self.tmp_dir)
+        return record_id
+
+    def get(self, record_id: str, cls: type[T]) -> T:
+        """Load and check a record.
+
+        Raises:
+            VersionNotFoundError: no such record here.
+            CorruptRecordError: its bytes do not hash to its id or do not parse.
+        """
+        try:
+            data = self.path(record_id).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            raise VersionNotFoundError(f"no record {pid_of(record_id)} in this repository") from None
+        if hashlib.sha256(data).hexdigest() != record_id:
+            raise CorruptRecordError(f"record {record_id} does not match its hash")
+        try:
+            return cls.from_dict(json.loads(data))
+        except (ValueError, TypeError) as exc:
+            raise CorruptRecordError(f"record {record_id} is unreadable: {exc}") from None
+
+    def exists(self, record_id: str) -> bool:
+        return self.path(record_id).exists()
+
+    def iter_ids(self):
+        if not self.root.is_dir():
+            return
+        for shard in os.scandir(self.root):
+            if len(shard.name) == 2 and shard.is_dir():
+                for entry in os.scandir(shard.path):
+                    yield shard.name + entry.name
+
+    def resolve_prefix(self, text: str) -> str | None:
+        """A full record id for a PID or an unambiguous hex prefix (>= 7 digits), else None.
+
+        Raises:
+            VersionNotFoundError: the prefix matches more than one record.
+        """
+        text = text[len(PID_PREFIX):] if text.startswith(PID_PREFIX) else text
+        if len(text) < MIN_PREFIX or not _HEX.fullmatch(text):
+            return None
+        shard = self.root / text[:2]
+        try:
+            matches = [text[:2] + name for name in os.listdir(shard) if name.startswith(text[2:])]
+        except FileNotFoundError:
+            return None
+        if len(matches) > 1:
+            raise VersionNotFoundError(f"{text} is ambiguous: it matches {len(matches)} records",
+                                       hint="give more digits of the PID")
+        return matches[0] if matches else None

@@ -1,0 +1,131 @@
+"""Artifact names -> their versions (oldest first) and tags.
+
+One JSON file per artifact in ``refs/artifacts/NAME.json``, replaced
+atomically. Every update is a compare-and-swap under the repository lock: the
+writer states which head version it started from, and the update fails if
+another process moved the head in between.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._io import atomic_write
+from .errors import ArtifactNotFoundError, CorruptRecordError, HpcfairError, InvalidNameError
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+RESERVED_TAGS = {"latest"}
+
+
+def check_name(name: str, what: str = "artifact name") -> str:
+    """Raises InvalidNameError unless *name* is a safe artifact or tag name."""
+    if not NAME_RE.fullmatch(name or "") or name.endswith(".hpcfair"):
+        raise InvalidNameError(f"{name!r} is not a valid {what}")
+    return name
+
+
+def check_tag(tag: str) -> str:
+    """Raises InvalidNameError for a bad tag, or one that reads as a version number."""
+    check_name(tag, "tag")
+    if tag in RESERVED_TAGS or tag.isdigit() or re.fullmatch(r"[vV]\d+", tag):
+        raise InvalidNameError(f"{tag!r} is reserved for version numbers",
+                               hint="choose a tag with a letter in it, like 'prod' or 'paper-v1'")
+    return tag
+
+
+class StaleRefError(HpcfairError):
+    """Another process changed the artifact between our read and our write."""
+
+    default_hint = "run the command again"
+
+
+@dataclass
+class ArtifactRef:
+    name: str
+    kind: str
+    path: str  # repository-relative posix path of the tracked data
+    versions: list[str] = field(default_factory=list)  # version ids, oldest first
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> version id
+    metadata: str | None = None  # current MetadataRecord id
+
+    @property
+    def head(self) -> str | None:
+        return self.versions[-1] if self.versions else None
+
+    def number_of(self, version_id: str) -> int:
+        return self.versions.index(version_id) + 1
+
+    def tags_of(self, version_id: str) -> list[str]:
+        return sorted(tag for tag, vid in self.tags.items() if vid == version_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> "ArtifactRef":
+        return cls(**doc)
+
+
+class RefStore:
+    """Refs under *root* (``.hpcfair/refs``)."""
+
+    def __init__(self, root: Path, tmp_dir: Path) -> None:
+        self.dir = Path(root) / "artifacts"
+        self.tmp_dir = Path(tmp_dir)
+
+    def _path(self, name: str) -> Path:
+        return self.dir / f"{check_name(name)}.json"
+
+    def get(self, name: str) -> ArtifactRef:
+        """Raises ArtifactNotFoundError or CorruptRecordError."""
+        path = self._path(name)
+        try:
+            doc = json.loads(path.read_bytes())
+            return ArtifactRef.from_dict(doc)
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(f"no artifact named {name!r}") from None
+        except (ValueError, TypeError) as exc:
+            raise CorruptRecordError(f"ref file {path} is unreadable: {exc}") from None
+
+    def find(self, name: str) -> ArtifactRef | None:
+        try:
+            return self.get(name)
+        except ArtifactNotFoundError:
+            return None
+
+    def names(self) -> list[str]:
+        try:
+            return sorted(n[:-5] for n in os.listdir(self.dir) if n.endswith(".json"))
+        except FileNotFoundError:
+            return []
+
+    def all(self) -> list[ArtifactRef]:
+        return [self.get(name) for name in self.names()]
+
+    def by_path(self, relpath: str) -> ArtifactRef | None:
+        return next((ref for ref in self.all() if ref.path == relpath), None)
+
+    def write(self, ref: ArtifactRef, expected_head: str | None) -> None:
+        """Replace the ref if its head is still *expected_head* (call under the repo lock).
+
+        Raises:
+            StaleRefError: the head moved since the caller read it.
+        """
+        current = self.find(ref.name)
+        current_head = current.head if current else None
+        if current_head != expected_head:
+            raise StaleRefError(f"artifact {ref.name!r} changed while this command ran")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(ref.to_dict(), sort_keys=True, indent=1).encode()
+        atomic_write(self._path(ref.name), data, tmp_dir=self.tmp_dir)
+
+    def delete(self, name: str) -> None:
+        try:
+            os.unlink(self._path(name))
+        except FileNotFoundError:
+            raise ArtifactNotFoundError(f"no artifact named {name!r}") from None

@@ -1,0 +1,146 @@
+"""Creating, finding and opening a repository; it owns the store, records, refs and config.
+
+On-disk layout (pinned by tests/test_layout.py, drawn again in docs/architecture.md)::
+
+    .hpcfair/
+    ├── .gitignore          keeps all but FORMAT and config.yaml out of git (git work trees only)
+    ├── FORMAT              on-disk format version
+    ├── config.yaml         shareable settings
+    ├── config.local.yaml   machine-local settings and secrets (mode 0600)
+    ├── files/
+    │   └── sha256/         objects: ab/cdef... (read-only); folders are ab/cdef....dir
+    ├── records/            content-addressed version and metadata records: ab/cdef...
+    ├── refs/
+    │   └── artifacts/      NAME.json: versions and tags of one artifact
+    ├── tmp/                staging for atomic writes
+    ├── state.db            stat cache (inode, size, mtime, ctime -> sha256)
+    └── lock                repository lock (flock)
+
+``quarantine/`` appears when ``fsck`` moves a corrupt object aside.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from . import config as config_mod
+from . import gitignore
+from ._io import RepoLock, atomic_write
+from .errors import AlreadyARepositoryError, NotARepositoryError, UnsupportedFormatError
+from .records import RecordStore
+from .refs import RefStore
+from .state import StateCache
+from .store import ObjectStore
+
+CONTROL_DIR = ".hpcfair"
+FORMAT_VERSION = 1
+SUBDIRS = ("files/sha256", "records", "refs/artifacts", "tmp")
+CONFIG_HEADER = "# hpcfair settings shared with everyone who clones this repository (docs/config.md).\n"
+LOCAL_CONFIG_HEADER = "# hpcfair machine-local settings and secrets: never committed.\n"
+
+
+class Repo:
+    """An open repository rooted at *root* (the folder that holds ``.hpcfair``)."""
+
+    def __init__(self, root: Path, overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        self.root = Path(root)
+        self.control = self.root / CONTROL_DIR
+        self._check_format()
+        self._ensure_subdirs()
+        self.config = config_mod.load(self.control, overrides)
+        self.tmp_dir = self.control / "tmp"
+        self.store = ObjectStore(self.control / "files" / "sha256", self.tmp_dir)
+        self.records = RecordStore(self.control / "records", self.tmp_dir)
+        self.refs = RefStore(self.control / "refs", self.tmp_dir)
+        self.lock = RepoLock(self.control / "lock", timeout=self.config["core"]["lock_timeout"])
+
+    @cached_property
+    def state(self) -> StateCache:
+        return StateCache(self.control / "state.db")
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.control / "quarantine"
+
+    @cached_property
+    def in_git(self) -> bool:
+        return gitignore.git_work_tree(self.root) is not None
+
+    def close(self) -> None:
+        if "state" in self.__dict__:
+            self.state.close()
+
+    def __enter__(self) -> "Repo":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_format(self) -> None:
+        try:
+            text = (self.control / "FORMAT").read_text().strip()
+        except FileNotFoundError:
+            raise NotARepositoryError(f"{self.control} has no FORMAT file",
+                                      hint="run `hpcfair init` here to repair it") from None
+        if text != str(FORMAT_VERSION):
+            raise UnsupportedFormatError(
+                f"{self.control} has format {text!r}; this hpcfair reads format {FORMAT_VERSION}")
+
+    def _ensure_subdirs(self) -> None:
+        # A fresh git clone carries only the committed files; make the rest on first use.
+        for sub in SUBDIRS:
+            path = self.control / sub
+            if not path.is_dir():
+                path.mkdir(parents=True, exist_ok=True)
+
+    # --- construction -------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | os.PathLike = ".") -> "Repo":
+        """Create ``.hpcfair`` in *path*; repairs missing parts of a cloned one.
+
+        Raises:
+            AlreadyARepositoryError: a complete repository exists there.
+            UnsupportedFormatError: an existing one has a format this version cannot read.
+        """
+        root = Path(os.path.realpath(path))
+        control = root / CONTROL_DIR
+        if (control / "FORMAT").exists() and (control / "files").is_dir():
+            cls(root)  # validates FORMAT
+            raise AlreadyARepositoryError(f"{control} already exists")
+        control.mkdir(parents=True, exist_ok=True)
+        for sub in SUBDIRS:
+            (control / sub).mkdir(parents=True, exist_ok=True)
+        if not (control / "FORMAT").exists():
+            atomic_write(control / "FORMAT", f"{FORMAT_VERSION}\n".encode())
+        if not (control / "config.yaml").exists():
+            atomic_write(control / "config.yaml", CONFIG_HEADER.encode())
+        if not (control / "config.local.yaml").exists():
+            atomic_write(control / "config.local.yaml", LOCAL_CONFIG_HEADER.encode(), mode=0o600)
+        if gitignore.git_work_tree(root) is not None:
+            atomic_write(control / ".gitignore", gitignore.CONTROL_GITIGNORE.encode())
+        (control / "lock").touch()
+        repo = cls(root)
+        repo.state._conn()  # create state.db now so the layout is complete
+        return repo
+
+    @classmethod
+    def discover(cls, start: str | os.PathLike | None = None,
+                 overrides: dict[str, dict[str, Any]] | None = None) -> "Repo":
+        """Open the repository at or above *start* (default: ``HPCFAIR_REPO`` or the cwd).
+
+        Raises:
+            NotARepositoryError: none is found.
+        """
+        origin = Path(os.path.realpath(start or config_mod.repo_from_env() or os.getcwd()))
+        for folder in (origin, *origin.parents):
+            if (folder / CONTROL_DIR).is_dir():
+                return cls(folder, overrides)
+        raise NotARepositoryError(f"not inside an hpcfair repository: {origin}")
+
+
+def open_repo(repo: "Repo | str | os.PathLike | None") -> Repo:
+    """Accept a Repo, a path inside one, or None (the current directory)."""
+    return repo if isinstance(repo, Repo) else Repo.discover(repo)

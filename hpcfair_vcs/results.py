@@ -1,0 +1,155 @@
+"""What API functions return: plain dataclasses with ``to_dict()`` (the CLI's ``--json``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Result:
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass
+class InitResult(Result):
+    root: str
+    control: str
+    in_git: bool
+
+
+@dataclass
+class VersionInfo(Result):
+    """One version of an artifact, as show and log describe it."""
+
+    artifact: str
+    number: int
+    pid: str
+    kind: str
+    oid: str
+    size: int
+    nfiles: int
+    path: str
+    created: str
+    parent: str | None  # the parent version's PID
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    stored: bool = True  # the object is in the local store
+
+
+@dataclass
+class AddedItem(Result):
+    path: str
+    artifact: str
+    kind: str
+    version: int
+    pid: str
+    oid: str
+    size: int
+    nfiles: int
+    pointer: str
+    new_version: bool  # False: the content equals the current version
+    new_objects: int  # objects written to the store (0 when everything was stored already)
+    duplicate_of: dict[str, str] | None = None  # another artifact with the same content
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AddResult(Result):
+    items: list[AddedItem]
+
+
+@dataclass
+class StatusEntry(Result):
+    path: str
+    artifact: str
+    state: str  # in sync | modified | missing | not stored | no pointer | corrupt pointer
+    version: int | None = None
+    pid: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class StatusResult(Result):
+    entries: list[StatusEntry]
+
+    @property
+    def clean(self) -> bool:
+        return all(e.state == "in sync" for e in self.entries)
+
+
+@dataclass
+class LogResult(Result):
+    versions: list[VersionInfo]
+
+
+@dataclass
+class CheckoutItem(Result):
+    path: str
+    artifact: str
+    version: int | None
+    action: str  # restored | unchanged | failed
+    files_written: int = 0
+    files_removed: int = 0
+    link_type: str | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+
+@dataclass
+class CheckoutResult(Result):
+    items: list[CheckoutItem]
+
+    @property
+    def exit_code(self) -> int:
+        return max((i.exit_code for i in self.items), default=0)
+
+
+@dataclass
+class TagResult(Result):
+    artifact: str
+    tag: str
+    version: int | None
+    pid: str | None
+    moved_from: int | None = None
+    deleted: bool = False
+
+
+@dataclass
+class RemoveResult(Result):
+    artifact: str
+    path: str
+    pointer_removed: bool
+    versions: int
+
+
+@dataclass
+class GcResult(Result):
+    removed_objects: int
+    freed_bytes: int
+    kept_objects: int
+    removed_tmp: int
+    dry_run: bool = False
+
+
+@dataclass
+class FsckProblem(Result):
+    oid: str
+    problem: str  # corrupt | missing | writable | corrupt record
+    detail: str = ""
+    quarantined_to: str | None = None
+
+
+@dataclass
+class FsckResult(Result):
+    checked_objects: int
+    checked_records: int
+    problems: list[FsckProblem]
+
+    @property
+    def corrupt(self) -> list[FsckProblem]:
+        return [p for p in self.problems if p.problem in ("corrupt", "corrupt record")]
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.corrupt else 0

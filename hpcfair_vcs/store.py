@@ -1,0 +1,229 @@
+"""The content-addressed object store: every byte stored once, named by its sha256.
+
+Layout (dvc-data's ``HashFileDB`` for ``hash_name="sha256"``)::
+
+    files/sha256/ab/cdef0123...          a file's bytes (read-only)
+    files/sha256/12/3456789a....dir      a folder's manifest (see tree.py)
+
+Objects are written under ``tmp/``, flushed and renamed into place, then kept
+read-only. Writing never needs the repository lock: two writers of the same
+object produce the same bytes, and a rename is atomic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat as stat_mod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import tree as tree_mod
+from ._io import fsync_dir, syncfs, tmp_name, unlink_quietly
+from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
+
+BLOCK = 4 << 20
+OBJECT_MODE = 0o444
+
+Progress = Callable[[int], None]  # called with a number of bytes just processed
+
+
+def _no_progress(_: int) -> None:
+    return None
+
+
+@dataclass
+class Staged:
+    """An object written to tmp/ and hashed, not yet visible in the store."""
+
+    oid: str
+    size: int
+    tmp: Path | None  # None when the object was already stored
+
+
+def hash_file(path: Path, progress: Progress = _no_progress) -> str:
+    """The sha256 hex digest of *path*, read in large blocks."""
+    digest = hashlib.sha256()
+    buf = bytearray(BLOCK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fobj:
+        while count := fobj.readinto(buf):
+            digest.update(view[:count])
+            progress(count)
+    return digest.hexdigest()
+
+
+class ObjectStore:
+    """Objects under *root* (``.hpcfair/files/sha256``), staged through *tmp_dir*."""
+
+    def __init__(self, root: Path, tmp_dir: Path) -> None:
+        self.root = Path(root)
+        self.tmp_dir = Path(tmp_dir)
+        self._made_dirs: set[str] = set()
+
+    # --- naming -------------------------------------------------------------
+    def path(self, oid: str) -> Path:
+        return self.root / oid[:2] / oid[2:]
+
+    def exists(self, oid: str) -> bool:
+        return os.path.exists(self.path(oid))
+
+    def iter_oids(self) -> Iterator[str]:
+        """Every stored object id (order unspecified)."""
+        try:
+            shards = os.scandir(self.root)
+        except FileNotFoundError:
+            return
+        with shards:
+            for shard in shards:
+                if len(shard.name) != 2 or not shard.is_dir():
+                    continue
+                for entry in os.scandir(shard.path):
+                    oid = shard.name + entry.name
+                    if tree_mod.is_valid_oid(oid):
+                        yield oid
+
+    # --- writing ------------------------------------------------------------
+    def stage_file(self, src: Path, progress: Progress = _no_progress) -> Staged:
+        """Hash *src* while copying it to tmp/ in one pass; the copy is what was hashed.
+
+        Raises:
+            UnreadableFileError: *src* cannot be opened or read.
+        """
+        tmp = tmp_name(self.tmp_dir)
+        try:
+            src_fd = os.open(src, os.O_RDONLY)
+        except OSError as exc:
+            raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
+        try:
+            dst_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+            try:
+                oid, size = _copy_hashing(src_fd, dst_fd, progress)
+            finally:
+                os.close(dst_fd)
+        except OSError as exc:
+            unlink_quietly(tmp)
+            raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
+        except BaseException:
+            unlink_quietly(tmp)
+            raise
+        finally:
+            os.close(src_fd)
+        if self.exists(oid):
+            unlink_quietly(tmp)
+            return Staged(oid, size, None)
+        return Staged(oid, size, tmp)
+
+    def stage_bytes(self, data: bytes, oid: str) -> Staged:
+        """Stage *data* under the given *oid* (used for tree manifests)."""
+        if self.exists(oid):
+            return Staged(oid, len(data), None)
+        tmp = tmp_name(self.tmp_dir)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        return Staged(oid, len(data), tmp)
+
+    def commit(self, staged: list[Staged]) -> int:
+        """Flush staged objects to disk once, then rename them into place; return how many."""
+        pending = [item for item in staged if item.tmp is not None]
+        if not pending:
+            return 0
+        syncfs(self.tmp_dir)
+        touched: set[Path] = set()
+        for item in pending:
+            dest = self.path(item.oid)
+            self._ensure_shard(dest.parent)
+            os.chmod(item.tmp, OBJECT_MODE)
+            os.replace(item.tmp, dest)
+            touched.add(dest.parent)
+            item.tmp = None
+        for directory in touched:
+            fsync_dir(directory)
+        return len(pending)
+
+    def discard(self, staged: list[Staged]) -> None:
+        for item in staged:
+            if item.tmp is not None:
+                unlink_quietly(item.tmp)
+                item.tmp = None
+
+    def add_file(self, src: Path, progress: Progress = _no_progress) -> Staged:
+        """Store one file; return its oid and size (``tmp`` is None afterwards)."""
+        staged = self.stage_file(src, progress)
+        self.commit([staged])
+        return staged
+
+    def _ensure_shard(self, directory: Path) -> None:
+        if directory.name not in self._made_dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(directory.name)
+
+    # --- reading and checking -----------------------------------------------
+    def read_bytes(self, oid: str) -> bytes:
+        """Raises MissingObjectError when *oid* is not stored."""
+        try:
+            return self.path(oid).read_bytes()
+        except FileNotFoundError:
+            raise MissingObjectError(f"object {oid} is not in the local store") from None
+
+    def read_tree(self, oid: str) -> dict[str, str]:
+        """The manifest of tree object *oid*, after checking its hash."""
+        data = self.read_bytes(oid)
+        if tree_mod.tree_oid(data) != oid:
+            raise CorruptObjectError(f"tree object {oid} does not match its hash")
+        return tree_mod.parse_tree(data, oid)
+
+    def verify(self, oid: str) -> bool:
+        """Re-hash the stored bytes (never trusting modes or sizes); True when intact."""
+        expected = oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
+        try:
+            return hash_file(self.path(oid)) == expected
+        except OSError:
+            return False
+
+    def is_read_only(self, oid: str) -> bool:
+        mode = os.stat(self.path(oid)).st_mode
+        return not mode & (stat_mod.S_IWUSR | stat_mod.S_IWGRP | stat_mod.S_IWOTH)
+
+    def remove(self, oid: str) -> int:
+        """Delete an object; return the bytes freed (0 when it was absent)."""
+        path = self.path(oid)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        return size
+
+    def quarantine(self, oid: str, quarantine_dir: Path) -> Path:
+        """Move a corrupt object aside so nothing reads it again; return where it went."""
+        quarantine_dir.mkdir(parents=True, exist_ok=True)
+        dest = quarantine_dir / oid
+        os.replace(self.path(oid), dest)
+        return dest
+
+    def dvc_odb(self):
+        """This store as a dvc-data ``LocalHashFileDB`` (imports dvc-data)."""
+        from dvc_data.hashfile.db.local import LocalHashFileDB
+        from dvc_objects.fs.local import LocalFileSystem
+
+        return LocalHashFileDB(LocalFileSystem(), os.fspath(self.root), hash_name="sha256")
+
+
+def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    buf = bytearray(BLOCK)
+    view = memoryview(buf)
+    size = 0
+    while count := os.readv(src_fd, [buf]):
+        chunk = view[:count]
+        digest.update(chunk)
+        while chunk:
+            chunk = chunk[os.write(dst_fd, chunk):]
+        size += count
+        progress(count)
+    return digest.hexdigest(), size

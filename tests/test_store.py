@@ -1,0 +1,121 @@
+"""The object store: one pass hash+copy, read-only objects, verify, and dvc-data compatibility."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+
+import pytest
+
+from hpcfair_vcs.errors import CorruptObjectError, MissingObjectError, UnreadableFileError
+from hpcfair_vcs.store import ObjectStore, hash_file
+from hpcfair_vcs.tree import tree_bytes, tree_oid
+
+from .conftest import write
+
+
+@pytest.fixture
+def store(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    return ObjectStore(tmp_path / "files" / "sha256", tmp_path / "tmp")
+
+
+def test_add_file_names_object_by_sha256_in_dvc_layout(store, tmp_path):
+    data = os.urandom(10_000)
+    src = write(tmp_path / "a.bin", data)
+    staged = store.add_file(src)
+    oid = hashlib.sha256(data).hexdigest()
+    assert staged.oid == oid and staged.size == len(data)
+    path = tmp_path / "files" / "sha256" / oid[:2] / oid[2:]
+    assert path.read_bytes() == data
+    assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert list(store.iter_oids()) == [oid]
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_identical_content_is_stored_once(store, tmp_path):
+    a = write(tmp_path / "a", b"same bytes")
+    b = write(tmp_path / "b", b"same bytes")
+    first = store.stage_file(a)
+    store.commit([first])
+    second = store.stage_file(b)
+    assert second.tmp is None and second.oid == first.oid
+    assert len(list(store.iter_oids())) == 1
+
+
+def test_staged_objects_are_invisible_until_commit(store, tmp_path):
+    staged = store.stage_file(write(tmp_path / "a", b"pending"))
+    assert not store.exists(staged.oid)
+    store.discard([staged])
+    assert os.listdir(tmp_path / "tmp") == []
+    assert not store.exists(staged.oid)
+
+
+def test_hash_file_matches_hashlib_on_multi_block_file(tmp_path):
+    data = os.urandom((4 << 20) * 2 + 123)
+    assert hash_file(write(tmp_path / "big", data)) == hashlib.sha256(data).hexdigest()
+
+
+def test_verify_rehashes_even_read_only_objects(store, tmp_path):
+    staged = store.add_file(write(tmp_path / "a", b"original"))
+    path = store.path(staged.oid)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"tampered")
+    os.chmod(path, 0o444)
+    assert store.verify(staged.oid) is False
+    moved = store.quarantine(staged.oid, tmp_path / "q")
+    assert moved.read_bytes() == b"tampered" and not store.exists(staged.oid)
+
+
+def test_read_tree_refuses_corrupt_or_missing(store, tmp_path):
+    with pytest.raises(MissingObjectError):
+        store.read_tree("0" * 64 + ".dir")
+    data = tree_bytes({"a.txt": "1" * 64})
+    oid = tree_oid(data)
+    store.commit([store.stage_bytes(data, oid)])
+    assert store.read_tree(oid) == {"a.txt": "1" * 64}
+    path = store.path(oid)
+    os.chmod(path, 0o644)
+    path.write_bytes(data.replace(b"a.txt", b"b.txt"))
+    with pytest.raises(CorruptObjectError):
+        store.read_tree(oid)
+
+
+def test_unreadable_source_is_a_clear_error(store, tmp_path):
+    with pytest.raises(UnreadableFileError, match="cannot read"):
+        store.stage_file(tmp_path / "does-not-exist")
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_remove_reports_freed_bytes(store, tmp_path):
+    staged = store.add_file(write(tmp_path / "a", b"12345"))
+    assert store.remove(staged.oid) == 5
+    assert store.remove(staged.oid) == 0
+
+
+def test_dvc_data_reads_our_objects_and_trees(store, tmp_path):
+    """Our layout and tree bytes are dvc-data's, so its transfer can use this store."""
+    from dvc_data.hashfile.hash_info import HashInfo
+    from dvc_data.hashfile.meta import Meta
+    from dvc_data.hashfile.tree import Tree
+
+    a = store.add_file(write(tmp_path / "x" / "a.txt", b"alpha"))
+    b = store.add_file(write(tmp_path / "x" / "sub" / "b.txt", b"beta"))
+    entries = {"a.txt": a.oid, "sub/b.txt": b.oid}
+    data = tree_bytes(entries)
+    oid = tree_oid(data)
+    store.commit([store.stage_bytes(data, oid)])
+
+    theirs = Tree()
+    for relpath, child in entries.items():
+        theirs.add(tuple(relpath.split("/")), Meta(), HashInfo("sha256", child))
+    theirs.digest(name="sha256")
+    assert theirs.oid == oid
+    assert theirs.as_bytes() == data
+
+    odb = store.dvc_odb()
+    assert odb.exists(a.oid) and odb.exists(oid)
+    assert odb.oid_to_path(a.oid) == os.fspath(store.path(a.oid))
+    loaded = Tree.load(odb, HashInfo("sha256", oid))
+    assert {"/".join(k): hi.value for k, _, hi in loaded} == entries

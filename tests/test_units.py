@@ -1,0 +1,137 @@
+"""Small units: atomic writes, the lock, pointers, records, refs and the stat cache."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from hpcfair_vcs import pointer as pointer_mod
+from hpcfair_vcs._io import RepoLock, atomic_write, remove_stale_tmp, tmp_name
+from hpcfair_vcs.errors import CorruptPointerError, CorruptRecordError, LockTimeoutError, PathNotFoundError
+from hpcfair_vcs.records import MetadataRecord, RecordStore, VersionRecord, canonical_bytes
+from hpcfair_vcs.refs import ArtifactRef, RefStore, StaleRefError
+from hpcfair_vcs.state import RACY_WINDOW_NS, StateCache
+
+from .conftest import write
+
+GOOD_POINTER = {"artifact": "m", "kind": "model", "version": 1, "pid": "hpcfair:ab", "oid": "a" * 64,
+                "size": 1, "nfiles": 1}
+
+
+def test_atomic_write_replaces_and_sets_mode(tmp_path):
+    target = tmp_path / "f"
+    atomic_write(target, b"one", 0o600)
+    atomic_write(target, b"two", 0o600)
+    assert target.read_bytes() == b"two" and target.stat().st_mode & 0o777 == 0o600
+    assert os.listdir(tmp_path) == ["f"]
+
+
+def test_stale_tmp_names_carry_the_pid(tmp_path):
+    mine = tmp_name(tmp_path)
+    mine.write_bytes(b"")
+    (tmp_path / ".hpcfair-tmp-x-999999-abc").write_bytes(b"")
+    (tmp_path / "unrelated").write_bytes(b"")
+    assert remove_stale_tmp(tmp_path) == 1
+    assert sorted(os.listdir(tmp_path)) == sorted([mine.name, "unrelated"])
+
+
+def test_lock_times_out_with_the_holder_pid(tmp_path):
+    import subprocess
+    import sys
+
+    lock_path = tmp_path / "lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, %r)\n"
+        "from hpcfair_vcs._io import RepoLock\n"
+        "with RepoLock(%r):\n    print('held', flush=True); time.sleep(30)\n") % (os.getcwd(), str(lock_path))],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockTimeoutError, match=f"pid {holder.pid}"):
+            with RepoLock(lock_path, timeout=0.3):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    lock = RepoLock(lock_path, timeout=2)
+    with lock, lock:  # released by the kernel when the holder died; re-entrant in one object
+        pass
+
+
+def test_pointer_round_trip_and_validation(tmp_path):
+    data = tmp_path / "m.pt"
+    ptr = pointer_mod.Pointer(**GOOD_POINTER)
+    path = pointer_mod.write(data, ptr)
+    assert path.name == "m.pt.hpcfair" and pointer_mod.read(path) == ptr
+    assert path.read_text().startswith("# hpcfair pointer")
+
+
+@pytest.mark.parametrize("text", [
+    "", "just a string", "artifact: m\n", "<<<<<<< HEAD\n", "{{{",
+    "artifact: '../x'\nkind: m\nversion: 1\npid: p\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\n",
+    "artifact: m\nkind: m\nversion: 0\npid: p\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\n",
+    "artifact: m\nkind: m\nversion: 1\npid: p\noid: xyz\nsize: 1\nnfiles: 1\n",
+    "artifact: m\nkind: m\nversion: 1\npid: p\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\nformat: 7\n",
+])
+def test_corrupt_pointers(tmp_path, text):
+    path = write(tmp_path / "m.pt.hpcfair", text)
+    with pytest.raises(CorruptPointerError):
+        pointer_mod.read(path)
+
+
+def test_binary_and_missing_pointer(tmp_path):
+    with pytest.raises(CorruptPointerError):
+        pointer_mod.read(write(tmp_path / "b.hpcfair", b"\xff\xfe\x00"))
+    with pytest.raises(PathNotFoundError):
+        pointer_mod.read(tmp_path / "none.hpcfair")
+
+
+def test_records_are_canonical_and_checked(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    store = RecordStore(tmp_path / "records", tmp_path / "tmp")
+    meta = MetadataRecord(name="m", kind="model", authors=["b", "a"])
+    first = store.put(meta)
+    assert store.put(MetadataRecord(name="m", kind="model", authors=["b", "a"])) == first
+    assert canonical_bytes({"b": 1, "a": "é"}) == '{"a":"é","b":1}'.encode()
+    assert store.get(first, MetadataRecord) == meta
+    with pytest.raises(CorruptRecordError):
+        store.get(first, VersionRecord)  # wrong type
+    path = store.path(first)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"{}")
+    with pytest.raises(CorruptRecordError):
+        store.get(first, MetadataRecord)
+    assert store.resolve_prefix("hpcfair:" + first[:9]) == first
+    assert store.resolve_prefix("zz") is None
+
+
+def test_refs_compare_and_swap(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    refs = RefStore(tmp_path / "refs", tmp_path / "tmp")
+    ref = ArtifactRef(name="m", kind="model", path="m.pt", versions=["a"])
+    refs.write(ref, None)
+    ref.versions.append("b")
+    with pytest.raises(StaleRefError):
+        refs.write(ref, None)
+    refs.write(ref, "a")
+    assert refs.get("m").versions == ["a", "b"] and refs.names() == ["m"]
+    (tmp_path / "refs" / "artifacts" / "m.json").write_text("{not json")
+    with pytest.raises(CorruptRecordError):
+        refs.get("m")
+
+
+def test_state_cache_ignores_racy_entries(tmp_path):
+    path = write(tmp_path / "f", b"x")
+    cache = StateCache(tmp_path / "state.db")
+    st = path.stat()
+    cache.put("f", st, "oid-fresh")
+    cache.flush()
+    assert cache.get("f", st) is None  # written just now: could change again in the same tick
+    cache.put("f", st, "oid-old", now_ns=time.time_ns() + 2 * RACY_WINDOW_NS)
+    cache.flush()
+    assert cache.get("f", st) == "oid-old"
+    write(path, b"y")
+    assert cache.get("f", path.stat()) is None
+    cache.close()
