@@ -39,7 +39,12 @@ class Staged:
 
     oid: str
     size: int
-    tmp: Path | None  # None when the object was already stored
+    tmp: Path | None  # None once committed, or when nothing was copied (stat cache hit)
+    existed: bool = False  # an object with this id was already stored
+
+    @property
+    def is_new(self) -> bool:
+        return self.tmp is not None and not self.existed
 
 
 def hash_file(path: Path, progress: Progress = _no_progress) -> str:
@@ -110,15 +115,14 @@ class ObjectStore:
             raise
         finally:
             os.close(src_fd)
-        if self.exists(oid):
-            unlink_quietly(tmp)
-            return Staged(oid, size, None)
-        return Staged(oid, size, tmp)
+        # Even when the id is stored already, the fresh copy is committed over it: it was
+        # hashed just now, so this heals an object that rotted since (at the cost of a rename).
+        return Staged(oid, size, tmp, existed=self.exists(oid))
 
     def stage_bytes(self, data: bytes, oid: str) -> Staged:
         """Stage *data* under the given *oid* (used for tree manifests)."""
         if self.exists(oid):
-            return Staged(oid, len(data), None)
+            return Staged(oid, len(data), None, existed=True)
         tmp = tmp_name(self.tmp_dir)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
         try:

@@ -40,8 +40,19 @@ def test_identical_content_is_stored_once(store, tmp_path):
     first = store.stage_file(a)
     store.commit([first])
     second = store.stage_file(b)
-    assert second.tmp is None and second.oid == first.oid
+    assert second.existed and not second.is_new and second.oid == first.oid
+    store.commit([second])
     assert len(list(store.iter_oids())) == 1
+
+
+def test_adding_good_bytes_again_heals_a_rotten_object(store, tmp_path):
+    src = write(tmp_path / "a", b"good bytes")
+    oid = store.add_file(src).oid
+    path = store.path(oid)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"bit rot!!!")
+    store.add_file(src)
+    assert store.verify(oid) and store.is_read_only(oid)
 
 
 def test_staged_objects_are_invisible_until_commit(store, tmp_path):

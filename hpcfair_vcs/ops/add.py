@@ -83,7 +83,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
             for path in targets:
                 contents.append(_stage(r, path, progress))
             for content in contents:
-                content.new_objects = sum(1 for s in content.staged if s.tmp is not None)
+                content.new_objects = sum(1 for s in content.staged if s.is_new)
                 r.store.commit(content.staged)
         finally:
             for content in contents:
@@ -178,7 +178,7 @@ def _stage_one(r: Repo, path: Path, relpath: str, st: os.stat_result, report: Pr
     cached = r.state.get(relpath, st)
     if cached is not None and r.store.exists(cached):
         report(st.st_size)
-        return Staged(cached, st.st_size, None)
+        return Staged(cached, st.st_size, None, existed=True)
     staged = r.store.stage_file(path, report)
     after = os.stat(path)
     if after.st_mtime_ns == st.st_mtime_ns and after.st_size == staged.size:
