@@ -32,6 +32,7 @@ def run(argv, cwd):
 
 
 def timed(argv, cwd):
+    os.sync()  # start from a clean device: no tool pays for the other's pending writes
     start = time.perf_counter()
     run(argv, cwd)
     return time.perf_counter() - start
@@ -114,6 +115,7 @@ def bench_status(base: Path, source: Path, repeats: int) -> dict:
     for tool, command in commands.items():  # warm up: first status fills caches
         subprocess.run(command, cwd=roots[tool], env=ENV, capture_output=True)
     times = {tool: [] for tool in commands}
+    os.sync()
     for _ in range(repeats):
         for tool, command in commands.items():
             start = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import os
 import time
 import uuid
@@ -19,9 +20,16 @@ from .errors import LockTimeoutError
 TMP_MARK = ".hpcfair-tmp-"
 
 
+_counter = itertools.count()
+_session = uuid.uuid4().hex[:8]
+
+
 def tmp_name(directory: Path, stem: str = "") -> Path:
-    """A unique temporary path inside *directory* (same file system as the target)."""
-    return directory / f"{TMP_MARK}{stem}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    """A unique temporary path inside *directory* (same file system as the target).
+
+    The name carries the writer's pid, so files of a killed process can be told apart.
+    """
+    return directory / f"{TMP_MARK}{stem}{os.getpid()}-{_session}{next(_counter)}"
 
 
 def fsync_dir(directory: Path) -> None:

@@ -81,14 +81,16 @@ def defaults() -> dict[str, dict[str, Any]]:
 
 def read_yaml_file(path: Path) -> dict[str, Any]:
     """Parse a YAML mapping; a missing file is empty. Raises ConfigError naming line."""
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        return {}  # only comments: skip importing the YAML parser
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

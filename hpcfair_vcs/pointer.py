@@ -19,6 +19,7 @@ never name a file elsewhere.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -70,8 +71,6 @@ def read(path: Path) -> Pointer:
         PathNotFoundError: there is no such pointer file.
         UnreadableFileError: the file cannot be read.
     """
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -83,11 +82,41 @@ def read(path: Path) -> Pointer:
         raise UnreadableFileError(f"cannot read pointer file {path}: {exc.strerror}") from None
     if "<<<<<<<" in text:
         raise CorruptPointerError(f"pointer file {path} has an unresolved git merge conflict")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise CorruptPointerError(f"pointer file {path} is not valid YAML") from None
+    doc = _read_plain(text)
+    if doc is None:
+        import yaml
+
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise CorruptPointerError(f"pointer file {path} is not valid YAML") from None
     return _validate(doc, path)
+
+
+_PLAIN_LINE = re.compile(r"([a-z]+): ([A-Za-z0-9][A-Za-z0-9._:-]*)")
+_INT_FIELDS = {"version", "size", "nfiles", "format"}
+
+
+def _read_plain(text: str) -> dict | None:
+    """Parse the plain ``key: value`` YAML that :func:`write` produces, without importing yaml.
+
+    Anything else (quotes, nesting, flow style) returns None and goes to the YAML parser.
+    """
+    doc: dict[str, object] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _PLAIN_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.groups()
+        if key in _INT_FIELDS:
+            if not value.isdigit():
+                return None
+            doc[key] = int(value)
+        else:
+            doc[key] = value
+    return doc
 
 
 def _validate(doc: object, path: Path) -> Pointer:

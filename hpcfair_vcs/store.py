@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat as stat_mod
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from ._io import fsync_dir, syncfs, tmp_name, unlink_quietly
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
 
 BLOCK = 4 << 20
+SMALL = 1 << 20
 OBJECT_MODE = 0o444
 
 Progress = Callable[[int], None]  # called with a number of bytes just processed
@@ -220,14 +222,40 @@ class ObjectStore:
 
 def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress) -> tuple[str, int]:
     digest = hashlib.sha256()
-    buf = bytearray(BLOCK)
-    view = memoryview(buf)
     size = 0
-    while count := os.readv(src_fd, [buf]):
+    small = os.read(src_fd, SMALL)  # most dataset files end here: no big buffer needed
+    if len(small) < SMALL:
+        digest.update(small)
+        _write_all(dst_fd, small)
+        progress(len(small))
+        return digest.hexdigest(), len(small)
+    buf = _buffer()
+    view = memoryview(buf)
+    view[: len(small)] = small
+    count = len(small)
+    while True:
         chunk = view[:count]
         digest.update(chunk)
-        while chunk:
-            chunk = chunk[os.write(dst_fd, chunk):]
+        _write_all(dst_fd, chunk)
         size += count
         progress(count)
-    return digest.hexdigest(), size
+        count = os.readv(src_fd, [buf])
+        if not count:
+            return digest.hexdigest(), size
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+_local = threading.local()
+
+
+def _buffer() -> bytearray:
+    """One reusable copy buffer per thread."""
+    buf = getattr(_local, "buf", None)
+    if buf is None:
+        buf = _local.buf = bytearray(BLOCK)
+    return buf

@@ -68,6 +68,17 @@ def test_pointer_round_trip_and_validation(tmp_path):
     assert path.read_text().startswith("# hpcfair pointer")
 
 
+@pytest.mark.parametrize("artifact", ["m", "1e5", "true", "null", "a.b-c_d", "007"])
+def test_fast_pointer_reader_agrees_with_yaml(tmp_path, artifact):
+    import yaml
+
+    ptr = pointer_mod.Pointer(**{**GOOD_POINTER, "artifact": artifact, "pid": "hpcfair:" + "c" * 64})
+    text = pointer_mod.write(tmp_path / "x", ptr).read_text()
+    plain = pointer_mod._read_plain(text)
+    assert plain is None or plain == yaml.safe_load(text)
+    assert pointer_mod.read(tmp_path / "x.hpcfair") == ptr
+
+
 @pytest.mark.parametrize("text", [
     "", "just a string", "artifact: m\n", "<<<<<<< HEAD\n", "{{{",
     "artifact: '../x'\nkind: m\nversion: 1\npid: p\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\n",
