@@ -142,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir)")
+    parser.add_argument("--only", choices=["add-small"], help="run one case only (not saved)")
     args = parser.parse_args()
     mib, files, repeats = (64, 1000, 1) if args.quick else (1024, 10_000, 3)
     base = Path(tempfile.mkdtemp(prefix="hpcfair-bench-", dir=args.work))
@@ -151,6 +152,9 @@ def main() -> None:
         small = base / "small"
         make_small_files(small, files)
         time.sleep(0.5)
+        if args.only == "add-small":
+            print(bench_add(base, small, "data", repeats))
+            return
         results = {
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                         "platform": platform.platform()},

@@ -92,8 +92,10 @@ class ObjectStore:
                         yield oid
 
     # --- writing ------------------------------------------------------------
-    def stage_file(self, src: Path, progress: Progress = _no_progress) -> Staged:
+    def stage_file(self, src: Path, progress: Progress = _no_progress, size_hint: int = 0) -> Staged:
         """Hash *src* while copying it to tmp/ in one pass; the copy is what was hashed.
+
+        *size_hint* (the size from a recent stat) lets a small file be read in one call.
 
         Raises:
             UnreadableFileError: *src* cannot be opened or read.
@@ -106,7 +108,7 @@ class ObjectStore:
         try:
             dst_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
             try:
-                oid, size = _copy_hashing(src_fd, dst_fd, progress)
+                oid, size = _copy_hashing(src_fd, dst_fd, progress, size_hint)
             finally:
                 os.close(dst_fd)
         except OSError as exc:
@@ -143,8 +145,7 @@ class ObjectStore:
         for item in pending:
             dest = self.path(item.oid)
             self._ensure_shard(dest.parent)
-            os.chmod(item.tmp, OBJECT_MODE)
-            os.replace(item.tmp, dest)
+            os.replace(item.tmp, dest)  # created with OBJECT_MODE: the umask can only narrow it
             touched.add(dest.parent)
             item.tmp = None
         for directory in touched:
@@ -220,28 +221,24 @@ class ObjectStore:
         return LocalHashFileDB(LocalFileSystem(), os.fspath(self.root), hash_name="sha256")
 
 
-def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    small = os.read(src_fd, SMALL)  # most dataset files end here: no big buffer needed
-    if len(small) < SMALL:
-        digest.update(small)
-        _write_all(dst_fd, small)
-        progress(len(small))
-        return digest.hexdigest(), len(small)
+def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress, size_hint: int = 0) -> tuple[str, int]:
+    want = size_hint + 1 if 0 < size_hint < SMALL else SMALL
+    head = os.read(src_fd, want)
+    digest = hashlib.sha256(head)
+    _write_all(dst_fd, head)
+    progress(len(head))
+    size = len(head)
+    if len(head) < want:  # end of file already: the usual case for dataset files
+        return digest.hexdigest(), size
     buf = _buffer()
     view = memoryview(buf)
-    view[: len(small)] = small
-    count = len(small)
-    while True:
+    while count := os.readv(src_fd, [buf]):
         chunk = view[:count]
         digest.update(chunk)
         _write_all(dst_fd, chunk)
         size += count
         progress(count)
-        count = os.readv(src_fd, [buf])
-        if not count:
-            return digest.hexdigest(), size
+    return digest.hexdigest(), size
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

@@ -27,6 +27,7 @@ from ..repo import Repo, open_repo
 from ..results import AddedItem, AddResult
 from ..store import Progress, Staged
 from ..tree import tree_bytes, tree_oid
+from ..state import fingerprint
 from ..workspace import find_pointers, resolve_user_path, to_relpath, walk_folder
 
 KINDS = ("model", "dataset")
@@ -170,32 +171,35 @@ def _stage(r: Repo, path: Path, progress: Progress | None) -> _Content:
     if path.is_dir():
         return _stage_folder(r, path, relpath, report)
     st = path.stat()
-    staged = _stage_one(r, path, relpath, st, report)
+    staged = _stage_one(r, path, relpath, st, r.state.get(relpath, st), report)
     return _Content(path, relpath, staged.oid, staged.size, 1, [staged])
 
 
-def _stage_one(r: Repo, path: Path, relpath: str, st: os.stat_result, report: Progress) -> Staged:
-    cached = r.state.get(relpath, st)
+def _stage_one(r: Repo, path: Path, key: str, st: os.stat_result, cached: str | None,
+               report: Progress) -> Staged:
+    """Stage one file unless the stat cache already knows it is stored."""
     if cached is not None and r.store.exists(cached):
         report(st.st_size)
         return Staged(cached, st.st_size, None, existed=True)
-    staged = r.store.stage_file(path, report)
+    staged = r.store.stage_file(path, report, size_hint=st.st_size)
     after = os.stat(path)
     if after.st_mtime_ns == st.st_mtime_ns and after.st_size == staged.size:
-        r.state.put(relpath, st, staged.oid)
+        r.state.put(key, st, staged.oid)
     return staged
 
 
 def _stage_folder(r: Repo, path: Path, relpath: str, report: Progress) -> _Content:
     files = walk_folder(path, r.root)
+    prefix = relpath + "/"
+    rows = r.state.load_prefix(prefix)
+
     staged: list[Staged] = []
-    manifest: dict[str, str] = {}
     try:
         for item in files:
-            one = _stage_one(r, Path(item.path), f"{relpath}/{item.relpath}", item.stat, report)
-            staged.append(one)
-            manifest[item.relpath] = one.oid
-        data = tree_bytes(manifest)
+            row = rows.get(prefix + item.relpath)
+            cached = row[1] if row and row[0] == fingerprint(item.stat) else None
+            staged.append(_stage_one(r, Path(item.path), prefix + item.relpath, item.stat, cached, report))
+        data = tree_bytes({item.relpath: one.oid for item, one in zip(files, staged)})
         oid = tree_oid(data)
         staged.append(r.store.stage_bytes(data, oid))
     except BaseException:
