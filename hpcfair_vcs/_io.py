@@ -97,7 +97,12 @@ def remove_stale_tmp(directory: Path) -> int:
         try:
             pid = _pid_in_tmp_name(entry.name)
             if not _pid_alive(pid):
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    import shutil
+
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
                 removed += 1
         except FileNotFoundError:
             continue

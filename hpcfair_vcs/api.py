@@ -15,6 +15,9 @@ from typing import Any
 VERBS = {
     "init": "init", "add": "add", "status": "status", "checkout": "checkout", "remove": "remove",
     "log": "history", "show": "history", "tag": "history", "gc": "gc", "fsck": "fsck",
+    "remote_add": "remote", "remote_modify": "remote", "remote_remove": "remote",
+    "remote_default": "remote", "remote_list": "remote", "remote_import_dvc": "remote",
+    "push": "push", "fetch": "pull", "pull": "pull",
 }
 
 __all__ = sorted(VERBS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,18 +45,31 @@ def _boolean(value: Any) -> bool:
     raise ValueError("true or false")
 
 
+def _remote_name(value: Any) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise ValueError("a remote name (letters, digits, '.', '_', '-')")
+    return value
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
 # section -> key -> (validator, default)
 SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     "core": {
         "link_types": (_link_types, ["reflink", "copy"]),
         "lock_timeout": (_positive_number, 60.0),
+        "remote": (_remote_name, None),  # the default remote for push, pull and fetch
     },
 }
+# Sections whose keys are names the user chooses; each holds a mapping of options
+# that the section's own module validates (remotes: DVC's remote schema).
+NAMED_SECTIONS = ("remote",)
 
 # environment variable -> (section, key)
 ENV_KEYS = {
     "HPCFAIR_LINK_TYPES": ("core", "link_types"),
     "HPCFAIR_LOCK_TIMEOUT": ("core", "lock_timeout"),
+    "HPCFAIR_REMOTE": ("core", "remote"),
 }
 
 
@@ -75,8 +89,10 @@ def user_config_path() -> Path:
 
 
 def defaults() -> dict[str, dict[str, Any]]:
-    return {section: {key: copy.deepcopy(spec[1]) for key, spec in keys.items()}
-            for section, keys in SCHEMA.items()}
+    merged = {section: {key: copy.deepcopy(spec[1]) for key, spec in keys.items()}
+              for section, keys in SCHEMA.items()}
+    merged.update({section: {} for section in NAMED_SECTIONS})
+    return merged
 
 
 def read_yaml_file(path: Path) -> dict[str, Any]:
@@ -108,10 +124,13 @@ def validate(data: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
     """Check *data* against SCHEMA; return it with values normalised."""
     clean: dict[str, dict[str, Any]] = {}
     for section, values in data.items():
-        if section not in SCHEMA:
+        if section not in SCHEMA and section not in NAMED_SECTIONS:
             raise ConfigError(f"{source}: unknown section {section!r}")
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: section {section!r} must be a mapping")
+        if section in NAMED_SECTIONS:
+            clean[section] = _validate_named(section, values, source)
+            continue
         for key, value in values.items():
             if key not in SCHEMA[section]:
                 raise ConfigError(f"{source}: unknown key {section}.{key}")
@@ -121,6 +140,29 @@ def validate(data: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{source}: {section}.{key} must be {exc}") from None
     return clean
+
+
+def _validate_named(section: str, values: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    clean: dict[str, dict[str, Any]] = {}
+    for name, options in values.items():
+        try:
+            _remote_name(name)
+        except ValueError:
+            raise ConfigError(f"{source}: {section} name {name!r} is not valid") from None
+        if not isinstance(options, dict) or not all(
+                isinstance(v, (str, int, float, bool)) for v in options.values()):
+            raise ConfigError(f"{source}: {section}.{name} must map option names to plain values")
+        clean[name] = {str(k): v for k, v in options.items()}
+    return clean
+
+
+def _merge(into: dict[str, Any], layer: dict[str, Any]) -> None:
+    """Merge *layer* over *into*, per key, through nested mappings."""
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
 
 
 def _env_layer() -> dict[str, dict[str, Any]]:
@@ -141,6 +183,5 @@ def load(repo_dir: Path | None, overrides: dict[str, dict[str, Any]] | None = No
     layers.append(_env_layer())
     layers.append(validate(overrides or {}, "arguments"))
     for layer in layers:
-        for section, values in layer.items():
-            merged.setdefault(section, {}).update(values)
+        _merge(merged, layer)
     return merged

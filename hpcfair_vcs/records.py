@@ -105,7 +105,10 @@ class RecordStore:
 
     def put(self, record: Record) -> str:
         """Store *record* (idempotent); return its id."""
-        data = canonical_bytes(record.to_dict())
+        return self.put_bytes(canonical_bytes(record.to_dict()))
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store bytes already in canonical form (from a remote, after checking); return the id."""
         record_id = hashlib.sha256(data).hexdigest()
         path = self.path(record_id)
         if not path.exists():

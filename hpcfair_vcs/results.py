@@ -153,3 +153,32 @@ class FsckResult(Result):
     @property
     def exit_code(self) -> int:
         return 3 if self.corrupt else 0
+
+
+@dataclass
+class RemoteListResult(Result):
+    remotes: list[dict[str, Any]]
+
+
+@dataclass
+class TransferSummary(Result):
+    """What push, fetch or pull moved, per kind of thing."""
+
+    remote: str
+    objects_transferred: int = 0
+    objects_skipped: int = 0  # already on the other side
+    objects_failed: list[str] = field(default_factory=list)
+    objects_corrupt: list[str] = field(default_factory=list)  # downloaded, failed the sha256 check
+    bytes_transferred: int = 0
+    records_transferred: int = 0
+    refs_updated: list[str] = field(default_factory=list)
+    missing_locally: list[str] = field(default_factory=list)  # versions push could not send
+    checkout: list[CheckoutItem] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.objects_corrupt or any(i.exit_code == 3 for i in self.checkout):
+            return 3
+        if self.objects_failed:
+            return 4
+        return max((i.exit_code for i in self.checkout), default=0)

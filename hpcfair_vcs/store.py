@@ -164,6 +164,25 @@ class ObjectStore:
         self.commit([staged])
         return staged
 
+    def adopt(self, path: Path, oid: str) -> bool:
+        """Move a downloaded file into the store if its bytes hash to *oid*; else delete it.
+
+        Returns whether it was adopted. Nothing unverified ever enters the store.
+        """
+        expected = oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
+        try:
+            good = hash_file(path) == expected
+        except OSError:
+            good = False
+        if not good:
+            unlink_quietly(path)
+            return False
+        os.chmod(path, OBJECT_MODE)
+        dest = self.path(oid)
+        self._ensure_shard(dest.parent)
+        os.replace(path, dest)
+        return True
+
     def _ensure_shard(self, directory: Path) -> None:
         if directory.name not in self._made_dirs:
             directory.mkdir(parents=True, exist_ok=True)

@@ -35,13 +35,16 @@ def to_relpath(root: Path, path: Path) -> str:
 def resolve_user_path(root: Path, user_path: str | os.PathLike, *, must_exist: bool = True) -> Path:
     """The absolute real path of *user_path*, which must lie (and by default exist) in the repository.
 
-    A pointer file's path (``x.hpcfair``) stands for its data path ``x``.
+    A pointer file's path (``x.hpcfair``) stands for its data path ``x``. A relative
+    path is relative to the current directory when that is inside the repository,
+    else to the repository root (Python callers passing ``repo=``).
 
     Raises:
         PathOutsideRepoError: the path, or a symlink on the way, leads outside the repository.
         PathNotFoundError: the path does not exist.
     """
-    raw = Path.cwd() / user_path
+    cwd = Path(os.path.realpath(Path.cwd()))
+    raw = (cwd if _inside(cwd, root) else root) / user_path  # API callers outside: relative to the root
     if raw.name.endswith(SUFFIX):
         raw = raw.with_name(raw.name[: -len(SUFFIX)])
     lexical = Path(os.path.normpath(raw))

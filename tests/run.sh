@@ -6,10 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools the tests drive for real: git, and setpriv (util-linux) to test unreadable files as root.
+# System tools the tests drive for real: git; setpriv (util-linux) to test unreadable files as
+# root; sshd, nginx with WebDAV and htpasswd for the remote servers (remotes/servers.py).
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v setpriv >/dev/null || missing+=(util-linux)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+[ -f /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] || missing+=(nginx-extras)
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -22,7 +22,7 @@ def test_precedence(repo, isolated_env, monkeypatch):
     (repo / ".hpcfair" / "config.yaml").write_text("core:\n  lock_timeout: 6\n")
     (repo / ".hpcfair" / "config.local.yaml").write_text("core:\n  lock_timeout: 7\n")
     loaded = config.load(repo / ".hpcfair")
-    assert loaded["core"] == {"lock_timeout": 7.0, "link_types": ["symlink"]}
+    assert loaded["core"] == {"lock_timeout": 7.0, "link_types": ["symlink"], "remote": None}
     monkeypatch.setenv("HPCFAIR_LOCK_TIMEOUT", "8")
     assert config.load(repo / ".hpcfair")["core"]["lock_timeout"] == 8.0
     monkeypatch.setenv("HPCFAIR_LINK_TYPES", "hardlink,copy")

@@ -57,8 +57,9 @@ class _Target:
 
 
 def _target(r: Repo, target: str) -> _Target:
+    base = Path.cwd() if Path(os.path.realpath(Path.cwd())).is_relative_to(r.root) else r.root
     looks_like_path = target.endswith(pointer_mod.SUFFIX) or os.sep in target or \
-        os.path.lexists(target) or os.path.lexists(target + pointer_mod.SUFFIX)
+        os.path.lexists(base / target) or os.path.lexists(base / (target + pointer_mod.SUFFIX))
     if looks_like_path and "@" not in target:
         path = _pointer_target(r, target)
         return _Target(path, pointer_mod.read(pointer_mod.pointer_path(path)))

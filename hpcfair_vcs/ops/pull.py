@@ -1,0 +1,124 @@
+"""``hpcfair fetch`` (records and refs only) and ``hpcfair pull`` (objects too, then checkout)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import HpcfairError
+from ..records import VersionRecord
+from ..remotes.connect import Remote, open_remote
+from ..remotes.sync import adopt_record, download, merge_refs, probe, read_remote_refs
+from ..repo import Repo, open_repo
+from ..results import TransferSummary
+from ..tree import is_tree
+from ..workspace import find_pointers
+from .checkout import checkout
+from .resolve import resolve
+
+
+def fetch(*, repo: Repo | str | None = None, remote: str | None = None, jobs: int | None = None,
+          accept_new_host: bool = False) -> TransferSummary:
+    """Download every ref and the records they name; merge the refs into the local ones.
+
+    Afterwards ``show``, ``log`` and ``search`` know the remote's artifacts, PIDs resolve,
+    and ``pull`` can fetch their bytes.
+
+    Raises:
+        RemoteNotFoundError, RemoteError (exit 4), CorruptRecordError (a bad remote ref, exit 3).
+    """
+    r = open_repo(repo)
+    rem = open_remote(r, remote, accept_new_host=accept_new_host)
+    summary = TransferSummary(remote=rem.name)
+    _fetch_into(r, rem, summary, jobs)
+    return summary
+
+
+def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None) -> None:
+    from fsspec.callbacks import DEFAULT_CALLBACK
+
+    probe(rem, create=False)
+    theirs = read_remote_refs(rem)
+    wanted = {v for ref in theirs for v in ref.versions} | {ref.metadata for ref in theirs if ref.metadata}
+    for _ in range(2):  # versions first, then the metadata records they name
+        missing = {i for i in wanted if not r.records.exists(i)}
+        moved = download(r, rem, rem.records, missing, adopt_record(r), jobs, DEFAULT_CALLBACK)
+        summary.records_transferred += len(moved.transferred)
+        summary.objects_corrupt += sorted(moved.corrupt)
+        summary.objects_failed += sorted(moved.failed)
+        wanted = {r.records.get(v, VersionRecord).metadata for ref in theirs for v in ref.versions
+                  if r.records.exists(v)} - {None}
+    with r.lock:
+        for ref in theirs:
+            usable = [v for v in ref.versions if r.records.exists(v)]
+            ref.versions = usable
+            ref.tags = {t: v for t, v in ref.tags.items() if v in usable}
+            ours = r.refs.find(ref.name)
+            merged = merge_refs(ours, ref)
+            if ours is None or merged.to_dict() != ours.to_dict():
+                r.refs.write(merged, ours.head if ours else None)
+                summary.refs_updated.append(ref.name)
+
+
+def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote: str | None = None,
+         jobs: int | None = None, force: bool = False, callback: Any = None,
+         accept_new_host: bool = False) -> TransferSummary:
+    """Fetch, download the objects *targets* need (default: every pointer file), check them out.
+
+    Targets are ``NAME[@VERSION|@TAG]``, PIDs or paths. Each object is verified by its
+    sha256 before it enters the store; a corrupt one is reported (exit 3) and its
+    target is not checked out, while the others still are.
+
+    Raises:
+        RemoteNotFoundError, RemoteError (exit 4).
+    """
+    from fsspec.callbacks import DEFAULT_CALLBACK
+
+    r = open_repo(repo)
+    rem = open_remote(r, remote, accept_new_host=accept_new_host)
+    summary = TransferSummary(remote=rem.name)
+    _fetch_into(r, rem, summary, jobs)
+    wanted = _wanted(r, targets)  # spec -> top object id
+    adopt = r.store.adopt
+    tops = {oid for oid in wanted.values() if oid and not r.store.exists(oid)}
+    moved = download(r, rem, rem.objects, tops, adopt, jobs, DEFAULT_CALLBACK)
+    _count(summary, moved)
+    children = set()
+    for oid in wanted.values():
+        if oid and is_tree(oid) and r.store.exists(oid):
+            children |= {c for c in r.store.read_tree(oid).values() if not r.store.exists(c)}
+    moved = download(r, rem, rem.objects, children, adopt, jobs, callback or DEFAULT_CALLBACK)
+    _count(summary, moved)
+    ready = [spec for spec, oid in wanted.items() if oid and _complete(r, oid)]
+    if ready:
+        summary.checkout = checkout(ready, repo=r, force=force).items
+    return summary
+
+
+def _count(summary: TransferSummary, moved) -> None:
+    summary.objects_transferred += len(moved.transferred)
+    summary.objects_skipped += moved.skipped
+    summary.objects_failed += sorted(moved.failed)
+    summary.objects_corrupt += sorted(moved.corrupt)
+    summary.bytes_transferred += moved.nbytes
+
+
+def _wanted(r: Repo, targets: Sequence[str]) -> dict[str, str | None]:
+    from .. import pointer as pointer_mod
+
+    if not targets:
+        found = {}
+        for pointer_file in find_pointers(r.root):
+            try:
+                found[os.fspath(pointer_file)] = pointer_mod.read(pointer_file).oid
+            except HpcfairError:
+                continue  # status reports corrupt pointers
+        return found
+    return {spec: resolve(r, spec).record.oid for spec in targets}
+
+
+def _complete(r: Repo, oid: str) -> bool:
+    if not r.store.exists(oid):
+        return False
+    return not is_tree(oid) or all(r.store.exists(c) for c in r.store.read_tree(oid).values())

@@ -1,0 +1,221 @@
+"""Opening a remote: DVC's schema and filesystem plugins, host-key checks, clear errors.
+
+A remote holds, under its URL::
+
+    files/sha256/ab/cdef...      objects (the same layout as the local store)
+    records/ab/cdef...           version and metadata records
+    refs/artifacts/NAME.json     each artifact's versions and tags
+
+Every failure to reach it becomes one ``RemoteError`` (exit 4) naming the
+remote and what to fix; secrets never appear in messages.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..errors import EnvironmentMissingError, MissingDependencyError, UsageError
+from ..repo import Repo
+from .settings import HPCFAIR_OPTIONS, RemoteNotFoundError, configured, default_name
+
+PLUGINS = {"ssh": "dvc-ssh", "webdav": "dvc-webdav", "webdavs": "dvc-webdav", "s3": "dvc-s3",
+           "gs": "dvc-gs", "azure": "dvc-azure", "http": "dvc-http", "https": "dvc-http"}
+EXTRAS = {"ssh": "ssh", "webdav": "webdav", "webdavs": "webdav", "s3": "s3"}
+READ_ONLY_SCHEMES = {"http", "https"}
+
+
+class RemoteError(EnvironmentMissingError):
+    """A remote cannot be used: unreachable, refused, missing, or read-only."""
+
+
+class RemoteIntegrityError(EnvironmentMissingError):
+    exit_code = 3
+
+
+@dataclass
+class Remote:
+    name: str
+    url: str
+    fs: Any  # a dvc-objects FileSystem
+    root: str  # the remote's root path inside fs
+
+    @property
+    def scheme(self) -> str:
+        return self.url.split("://", 1)[0] if "://" in self.url else "local"
+
+    @property
+    def read_only(self) -> bool:
+        return self.scheme in READ_ONLY_SCHEMES
+
+    def path(self, *parts: str) -> str:
+        return self.fs.join(self.root, *parts) if self.root else self.fs.join(*parts)
+
+    @cached_property
+    def objects(self):
+        """The remote object store as a dvc-data HashFileDB (sha256 layout)."""
+        from dvc_data.hashfile.db import HashFileDB
+
+        return HashFileDB(self.fs, self.path("files", "sha256"), hash_name="sha256")
+
+    @cached_property
+    def records(self):
+        from dvc_data.hashfile.db import HashFileDB
+
+        return HashFileDB(self.fs, self.path("records"), hash_name="sha256")
+
+
+def choose(repo: Repo, name: str | None) -> str:
+    """The remote to use: *name*, else the default, else the only one.
+
+    Raises:
+        RemoteNotFoundError, UsageError.
+    """
+    remotes = configured(repo)
+    if name:
+        if name not in remotes:
+            raise RemoteNotFoundError(f"no remote named {name!r}")
+        return name
+    chosen = default_name(repo)
+    if chosen:
+        return chosen
+    if len(remotes) == 1:
+        return next(iter(remotes))
+    if not remotes:
+        raise RemoteNotFoundError("no remote is configured",
+                                  hint="hpcfair remote add NAME URL --default")
+    raise UsageError("several remotes and no default", hint="pass -r NAME or run `hpcfair remote default NAME`")
+
+
+def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = False) -> Remote:
+    """Connect-free construction of remote *name*'s filesystem (connections open lazily).
+
+    Raises:
+        RemoteNotFoundError, MissingDependencyError (the scheme's plugin is not installed).
+    """
+    name = choose(repo, name)
+    options = dict(configured(repo)[name])
+    url = options.pop("url")
+    ours = {k: options.pop(k) for k in list(options) if k in HPCFAIR_OPTIONS}
+    scheme = url.split("://", 1)[0] if "://" in url else "local"
+    _quiet_libraries()
+    try:
+        from dvc.fs import get_cloud_fs
+
+        cls, conf, root = get_cloud_fs(None, url=url, **options)
+    except ImportError as exc:
+        raise _missing_plugin(scheme) from exc
+    except Exception as exc:  # DVC reports a missing plugin as its own error type
+        if "pip install" in str(exc) or "not supported" in str(exc).lower():
+            raise _missing_plugin(scheme) from None
+        raise RemoteError(f"remote {name!r}: {exc}") from None
+    try:
+        fs = cls(**conf)
+    except ImportError as exc:
+        raise _missing_plugin(scheme) from exc
+    if scheme == "ssh":
+        fs = _atomic_ssh(fs, _known_hosts(conf, ours, accept_new_host))
+    return Remote(name=name, url=url, fs=fs, root=root)
+
+
+def _missing_plugin(scheme: str) -> MissingDependencyError:
+    extra = EXTRAS.get(scheme)
+    line = f"pip install 'hpcfair[{extra}]'" if extra else f"pip install {PLUGINS.get(scheme, 'dvc-' + scheme)}"
+    return MissingDependencyError(f"remotes of type {scheme!r} need the {PLUGINS.get(scheme, scheme)} plugin",
+                                  hint=line)
+
+
+def _known_hosts(conf: dict[str, Any], ours: dict[str, Any], accept_new_host: bool) -> str:
+    """The known_hosts file host keys are verified against (sshfs skips the check by default)."""
+    known_hosts = os.path.expanduser(ours.get("known_hosts") or "~/.ssh/known_hosts")
+    if accept_new_host:
+        _learn_host_key(conf["host"], int(conf.get("port") or 22), known_hosts)
+    return known_hosts
+
+
+def _learn_host_key(host: str, port: int, known_hosts: str) -> None:
+    """Trust on first use, only when asked: append the server's key to known_hosts."""
+    import asyncio
+
+    import asyncssh
+
+    try:
+        key = asyncio.run(asyncssh.get_server_host_key(host, port))
+    except (OSError, asyncssh.Error) as exc:
+        raise RemoteError(f"cannot reach {host}:{port} to read its host key: {exc}") from None
+    if key is None:
+        return
+    entry = host if port == 22 else f"[{host}]:{port}"
+    line = f"{entry} {key.export_public_key().decode().strip()}\n"
+    path = Path(known_hosts)
+    if path.exists() and line in path.read_text():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fobj:
+        fobj.write(line)
+
+
+def _atomic_ssh(fs, known_hosts: str):
+    """An SSH filesystem whose uploads write a temporary name and rename it (a cut push
+    never leaves a truncated object under its final name) and that checks host keys."""
+    from dvc_ssh import SSHFileSystem as DvcSSH
+    from dvc_ssh.spec import SSHFileSystem as SFTP
+
+    class AtomicSFTP(SFTP):
+        async def _put_file(self, lpath, rpath, **kwargs):
+            import uuid
+
+            tmp = f"{rpath}.hpcfair-tmp-{uuid.uuid4().hex[:12]}"
+            await super()._put_file(lpath, tmp, **kwargs)
+            await self._mv(tmp, rpath)
+
+    class CheckedSSH(DvcSSH):
+        @cached_property
+        def fs(self):
+            return AtomicSFTP(**{**self.fs_args, "known_hosts": known_hosts})
+
+    checked = CheckedSSH.__new__(CheckedSSH)
+    checked.__dict__.update({k: v for k, v in fs.__dict__.items() if k != "fs"})
+    return checked
+
+
+def _quiet_libraries() -> None:
+    """dvc-data logs each failed object with a traceback; hpcfair reports failures itself."""
+    for name in ("dvc_data", "dvc_objects", "asyncssh", "sshfs", "webdav4", "httpx", "s3fs",
+                 "aiobotocore", "botocore"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def explain(remote: Remote, exc: BaseException) -> RemoteError:
+    """Turn a library exception into one clear RemoteError naming the remote."""
+    text = f"{type(exc).__name__}: {exc}"
+    low = text.lower()
+    where = f"remote {remote.name!r} ({remote.url})"
+    if "hostkeynotverifiable" in low or "host key is not trusted" in low or "host key" in low:
+        return RemoteError(f"{where}: the server's host key is not in known_hosts",
+                           hint="check the host, then run again with --accept-new-host "
+                                "(or add it with ssh-keyscan)")
+    if any(w in low for w in ("permission denied", "authentication", "unauthorized", "401",
+                              "invalidaccesskeyid", "signaturedoesnotmatch", "access denied", "403",
+                              "forbidden")):
+        return RemoteError(f"{where}: access denied",
+                           hint=f"check the credentials: hpcfair remote modify {remote.name} -o user=... "
+                                "(secrets go to .hpcfair/config.local.yaml)")
+    if any(w in low for w in ("nosuchbucket", "bucket does not exist", "specified bucket")):
+        return RemoteError(f"{where}: the bucket does not exist", hint="create the bucket first")
+    if isinstance(exc, (ConnectionError, TimeoutError)) or any(
+            w in low for w in ("connection refused", "connecterror", "name or service not known",
+                               "could not connect", "endpointconnectionerror", "cannot connect",
+                               "nodename nor servname", "timed out", "unreachable", "connection reset",
+                               "connection lost", "disconnect", "closed")):
+        return RemoteError(f"{where}: the server cannot be reached ({type(exc).__name__})",
+                           hint="check the URL and that the server is running; rerun to resume")
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return RemoteError(f"{where}: the remote is read-only or not writable here",
+                           hint="use a remote you may write to")
+    return RemoteError(f"{where}: {text}", hint="rerun with HPCFAIR_DEBUG=1 for details")

@@ -1,0 +1,259 @@
+"""Moving objects, records and refs between the local repository and a remote.
+
+All transfers go through dvc-data's ``transfer`` over dvc-objects filesystems.
+Downloads land in a staging folder under ``.hpcfair/tmp/`` and each object is
+re-hashed before it is moved into the store: a corrupt or truncated remote
+object never enters it. ``transfer`` reports per-object failures instead of
+stopping, so one bad object does not stop the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._io import remove_stale_tmp, tmp_name
+from ..errors import CorruptRecordError, HpcfairError
+from ..records import MetadataRecord, VersionRecord
+from ..refs import NAME_RE, ArtifactRef
+from ..repo import Repo
+from ..tree import is_tree, is_valid_oid
+from .connect import Remote, RemoteError, explain
+
+
+@dataclass
+class Moved:
+    """What one transfer moved: counts, bytes, and ids that failed."""
+
+    transferred: set[str] = field(default_factory=set)
+    skipped: int = 0  # already there
+    failed: set[str] = field(default_factory=set)
+    corrupt: set[str] = field(default_factory=set)  # downloaded but did not match its hash
+    nbytes: int = 0
+
+
+def local_odb(path: Path):
+    from dvc_data.hashfile.db.local import LocalHashFileDB
+    from dvc_objects.fs.local import LocalFileSystem
+
+    return LocalHashFileDB(LocalFileSystem(), os.fspath(path), hash_name="sha256")
+
+
+def hash_infos(oids: Iterable[str]):
+    from dvc_data.hashfile.hash_info import HashInfo
+
+    return {HashInfo("sha256", oid) for oid in oids}
+
+
+def probe(remote: Remote, *, create: bool) -> None:
+    """Reach the remote once, so a wrong password or a dead server is one clear error.
+
+    Raises:
+        RemoteError: unreachable, refused, missing (and not creatable), or read-only.
+    """
+    target = remote.root
+    if remote.scheme in ("s3", "gs", "azure"):
+        target = remote.root.split("/", 1)[0]  # the bucket; prefixes appear with their objects
+    try:
+        remote.fs.info(target or remote.fs.root_marker)  # unlike exists(), info() lets errors out
+        exists = True
+    except FileNotFoundError:
+        exists = False
+    except Exception as exc:  # noqa: BLE001 - each library raises its own types
+        raise explain(remote, exc) from None
+    if exists:
+        return
+    if create and remote.scheme in ("local", "ssh"):
+        try:
+            remote.fs.makedirs(remote.root, exist_ok=True)
+        except Exception as exc:  # noqa: BLE001
+            raise explain(remote, exc) from None
+        return
+    what = {"s3": "bucket", "gs": "bucket", "azure": "container", "webdav": "collection",
+            "webdavs": "collection"}.get(remote.scheme, "folder")
+    raise RemoteError(f"remote {remote.name!r}: the {what} {target or remote.url} does not exist",
+                      hint=f"create the {what} on the server first")
+
+
+def upload(remote: Remote, src_db, oids: set[str], sizes: dict[str, int], jobs: int | None,
+           callback: Any) -> Moved:
+    """Copy *oids* from a local HashFileDB to a remote one (skipping what is there)."""
+    from dvc_data.hashfile.transfer import transfer
+
+    dest = remote.objects if src_db.path.endswith(os.sep + "sha256") else remote.records
+    try:
+        result = transfer(src_db, dest, hash_infos(oids), jobs=jobs, callback=callback)
+    except Exception as exc:  # noqa: BLE001 - connection lost before per-object handling
+        raise explain(remote, exc) from None
+    moved = {h.value for h in result.transferred}
+    return Moved(transferred=moved, skipped=len(oids) - len(moved) - len(result.failed),
+                 failed={h.value for h in result.failed}, nbytes=sum(sizes.get(o, 0) for o in moved))
+
+
+def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
+             callback: Any) -> Moved:
+    """Copy *oids* from a remote HashFileDB into staging, verify each, and ``adopt`` it."""
+    from dvc_data.hashfile.transfer import transfer
+
+    if not oids:
+        return Moved()
+    remove_stale_tmp(repo.tmp_dir)
+    staging = tmp_name(repo.tmp_dir, "incoming-")
+    staging.mkdir()
+    try:
+        try:
+            result = transfer(src_db, local_odb(staging), hash_infos(oids), jobs=jobs, callback=callback)
+        except Exception as exc:  # noqa: BLE001
+            raise explain(remote, exc) from None
+        moved = Moved(failed={h.value for h in result.failed})
+        for info in result.transferred:
+            path = staging / info.value[:2] / info.value[2:]
+            size = path.stat().st_size if path.exists() else 0
+            if adopt(path, info.value):
+                moved.transferred.add(info.value)
+                moved.nbytes += size
+            else:
+                moved.corrupt.add(info.value)
+        moved.skipped = len(oids) - len(result.transferred) - len(result.failed)
+        return moved
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# --- refs on the remote ----------------------------------------------------------
+
+def ref_path(remote: Remote, name: str) -> str:
+    return remote.path("refs", "artifacts", f"{name}.json")
+
+
+def index_path(remote: Remote) -> str:
+    return remote.path("refs", "index.json")
+
+
+def read_remote_index(remote: Remote) -> list[str]:
+    """Artifact names listed in ``refs/index.json`` (so plain HTTP remotes need no listing)."""
+    try:
+        names = json.loads(remote.fs.cat_file(index_path(remote)))
+    except FileNotFoundError:
+        return []
+    except ValueError:
+        raise CorruptRecordError(f"remote {remote.name!r}: refs/index.json is unreadable") from None
+    if not isinstance(names, list) or not all(isinstance(n, str) and NAME_RE.fullmatch(n) for n in names):
+        raise CorruptRecordError(f"remote {remote.name!r}: refs/index.json has bad names")
+    return names
+
+
+def read_remote_refs(remote: Remote) -> list[ArtifactRef]:
+    """Every artifact ref named by the remote's index (an unreadable one is an integrity error).
+
+    Raises:
+        RemoteError, CorruptRecordError.
+    """
+    try:
+        refs = []
+        for name in sorted(set(read_remote_index(remote))):
+            try:
+                raw = remote.fs.cat_file(ref_path(remote, name))
+            except FileNotFoundError:
+                continue
+            refs.append(_parse_ref(raw, f"{name}.json"))
+        return refs
+    except HpcfairError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise explain(remote, exc) from None
+
+
+def _parse_ref(raw: bytes, filename: str) -> ArtifactRef:
+    try:
+        ref = ArtifactRef.from_dict(json.loads(raw))
+    except (ValueError, TypeError) as exc:
+        raise CorruptRecordError(f"remote ref {filename} is unreadable: {exc}") from None
+    ids = list(ref.versions) + list(ref.tags.values()) + ([ref.metadata] if ref.metadata else [])
+    if (f"{ref.name}.json" != filename or not NAME_RE.fullmatch(ref.name)
+            or not all(isinstance(i, str) and is_valid_oid(i) for i in ids)):
+        raise CorruptRecordError(f"remote ref {filename} has bad values")
+    return ref
+
+
+def write_remote_ref(repo: Repo, remote: Remote, ref: ArtifactRef) -> None:
+    """Upload one ref atomically (a whole file or nothing)."""
+    _put_json(repo, remote, ref.to_dict(), ref_path(remote, ref.name))
+
+
+def write_remote_index(repo: Repo, remote: Remote, names: set[str]) -> None:
+    _put_json(repo, remote, sorted(names), index_path(remote))
+
+
+def _put_json(repo: Repo, remote: Remote, doc: object, path: str) -> None:
+    tmp = tmp_name(repo.tmp_dir, "ref-")
+    tmp.write_bytes(json.dumps(doc, sort_keys=True, indent=1).encode())
+    try:
+        remote.fs.makedirs(remote.fs.parent(path), exist_ok=True)
+        remote.fs.put_file(os.fspath(tmp), path)
+    except Exception as exc:  # noqa: BLE001
+        raise explain(remote, exc) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def merge_refs(ours: ArtifactRef | None, theirs: ArtifactRef) -> ArtifactRef:
+    """Our versions first, then theirs that we lack; our tags win; our metadata wins."""
+    if ours is None:
+        return ArtifactRef.from_dict(theirs.to_dict())
+    merged = ArtifactRef.from_dict(ours.to_dict())
+    merged.versions += [v for v in theirs.versions if v not in merged.versions]
+    for tag, version in theirs.tags.items():
+        merged.tags.setdefault(tag, version)
+    merged.metadata = merged.metadata or theirs.metadata
+    return merged
+
+
+def records_needed(repo: Repo, refs: Iterable[ArtifactRef]) -> set[str]:
+    """Version and metadata record ids that *refs* name and that exist locally."""
+    needed: set[str] = set()
+    for ref in refs:
+        ids = list(ref.versions) + ([ref.metadata] if ref.metadata else [])
+        for record_id in ids:
+            if repo.records.exists(record_id):
+                needed.add(record_id)
+        for version_id in ref.versions:
+            if repo.records.exists(version_id):
+                meta = repo.records.get(version_id, VersionRecord).metadata
+                if meta and repo.records.exists(meta):
+                    needed.add(meta)
+    return needed
+
+
+def objects_of(repo: Repo, oid: str) -> tuple[set[str], bool]:
+    """The object ids a version needs (a tree and its files); False when some are not stored."""
+    if not repo.store.exists(oid):
+        return set(), False
+    if not is_tree(oid):
+        return {oid}, True
+    children = set(repo.store.read_tree(oid).values())
+    return children | {oid}, all(repo.store.exists(c) for c in children)
+
+
+def adopt_record(repo: Repo):
+    """An ``adopt`` for records: check the hash and that it parses, then keep it."""
+    def adopt(path: Path, record_id: str) -> bool:
+        import hashlib
+
+        data = path.read_bytes() if path.exists() else b""
+        path.unlink(missing_ok=True)
+        if hashlib.sha256(data).hexdigest() != record_id:
+            return False
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return False
+        if not isinstance(doc, dict) or doc.get("type") not in (VersionRecord.TYPE, MetadataRecord.TYPE):
+            return False
+        return repo.records.put_bytes(data) == record_id
+    return adopt

@@ -1,0 +1,200 @@
+"""push / fetch / pull against every kind of remote, each a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hpcfair_vcs import api
+from hpcfair_vcs.remotes.connect import RemoteError
+from hpcfair_vcs.repo import Repo
+
+from .conftest import make_dataset, write
+from .remote_fixtures import RemoteSpec, remote_spec, server_spec, servers  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.servers
+
+
+def new_repo(root: Path) -> Path:
+    root.mkdir(parents=True)
+    Repo.init(root).close()
+    return root
+
+
+def connect(repo: Path, spec: RemoteSpec, name: str = "origin") -> None:
+    api.remote_add(name, spec.url, spec.options, repo=repo, default=True)
+
+
+def populated(tmp_path: Path, spec: RemoteSpec) -> Path:
+    a = new_repo(tmp_path / "a")
+    write(a / "models" / "enc.pt", b"weights v1" * 100)
+    make_dataset(a / "data" / "digits", files=12, size=300)
+    api.add(["models/enc.pt", "data/digits"], repo=a)
+    write(a / "models" / "enc.pt", b"weights v2" * 100)
+    api.add(["models/enc.pt"], repo=a, tags=["prod"], description="encoder")
+    connect(a, spec)
+    return a
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and ".hpcfair" not in p.parts}
+
+
+def test_push_then_pull_into_a_fresh_clone(tmp_path, remote_spec, monkeypatch):
+    a = populated(tmp_path, remote_spec)
+    pushed = api.push(repo=a)
+    assert pushed.exit_code == 0 and pushed.objects_transferred == 15  # 2 model versions, 12 files, 1 tree
+    assert pushed.records_transferred >= 4 and sorted(pushed.refs_updated) == ["digits", "enc"]
+    again = api.push(repo=a)
+    assert again.objects_transferred == 0 and again.objects_skipped == 15 and again.refs_updated == []
+    # every object on the server is exactly the bytes it is named after
+    for path in remote_spec.objects_on_disk():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert path.parent.name + path.name == digest or path.name.endswith(".dir")
+
+    # a colleague: `git clone` brings the pointer files only
+    b = new_repo(tmp_path / "b")
+    for pointer in a.rglob("*.hpcfair"):
+        if pointer.is_file():
+            dest = b / pointer.relative_to(a)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(pointer, dest)
+    connect(b, remote_spec)
+    pulled = api.pull(repo=b)
+    assert pulled.exit_code == 0 and pulled.objects_transferred == 14  # the head of enc + 13
+    assert tree_bytes(b) == tree_bytes(a)
+    assert {e.state for e in api.status(repo=b).entries} == {"in sync"}
+    assert [v.number for v in api.log("enc", repo=b).versions] == [2, 1]
+    assert api.show("enc@prod", repo=b).metadata["description"] == "encoder"
+    assert api.fsck(repo=b).exit_code == 0
+
+
+def test_pull_pid_into_an_empty_repository_without_git(tmp_path, remote_spec):
+    a = populated(tmp_path, remote_spec)
+    api.push(repo=a)
+    pid = api.show("enc@1", repo=a).pid
+    c = new_repo(tmp_path / "c")
+    connect(c, remote_spec)
+    result = api.pull([pid], repo=c)
+    assert result.exit_code == 0
+    assert (c / "models" / "enc.pt").read_bytes() == b"weights v1" * 100
+    assert api.show(pid, repo=c).number == 1
+
+
+def test_fetch_brings_records_not_bytes(tmp_path, remote_spec):
+    a = populated(tmp_path, remote_spec)
+    api.push(repo=a)
+    d = new_repo(tmp_path / "d")
+    connect(d, remote_spec)
+    fetched = api.fetch(repo=d)
+    assert fetched.exit_code == 0 and sorted(fetched.refs_updated) == ["digits", "enc"]
+    info = api.show(api.show("digits", repo=a).pid, repo=d)
+    assert info.artifact == "digits" and info.stored is False
+    with Repo(d) as r:
+        assert list(r.store.iter_oids()) == []
+    api.pull(["digits"], repo=d)
+    assert api.show("digits", repo=d).stored
+
+
+def test_corrupt_remote_object_is_refused_and_the_rest_completes(tmp_path, remote_spec):
+    a = populated(tmp_path, remote_spec)
+    api.push(repo=a)
+    bad = api.show("enc", repo=a).oid
+    path = remote_spec.disk / "files" / "sha256" / bad[:2] / bad[2:]
+    os.chmod(path, 0o644)
+    path.write_bytes(b"truncated")
+    b = new_repo(tmp_path / "b")
+    connect(b, remote_spec)
+    result = api.pull(["enc", "digits"], repo=b)
+    assert result.exit_code == 3 and result.objects_corrupt == [bad]
+    with Repo(b) as r:
+        assert not r.store.exists(bad)
+    assert not (b / "models" / "enc.pt").exists()
+    assert tree_bytes(b / "data" / "digits") == tree_bytes(a / "data" / "digits")
+    assert os.listdir(b / ".hpcfair" / "tmp") == []
+
+
+def test_wrong_credentials_are_one_clear_error_and_change_nothing(tmp_path, server_spec):
+    remote_spec = server_spec
+    a = populated(tmp_path, remote_spec)
+    if remote_spec.kind == "ssh":
+        wrong = {"keyfile": os.fspath(remote_spec.server.host_key)}  # a key the server does not know
+    else:
+        wrong = {"webdav": {"password": "wrong"}, "s3": {"secret_access_key": "wrong-secret"}}[remote_spec.kind]
+    api.remote_modify("origin", wrong, repo=a)
+    with pytest.raises(RemoteError) as err:
+        api.push(repo=a)
+    assert err.value.exit_code == 4 and "'origin'" in err.value.message and "access denied" in err.value.message
+    assert "credentials" in err.value.hint
+    assert remote_spec.objects_on_disk() == []
+    b = new_repo(tmp_path / "b")
+    api.remote_add("origin", remote_spec.url, {**remote_spec.options, **wrong}, repo=b, default=True)
+    with pytest.raises(RemoteError):
+        api.pull(repo=b)
+    assert sorted(os.listdir(b / ".hpcfair" / "records")) == []
+
+
+def test_dead_server_is_exit_4(tmp_path, server_spec):
+    remote_spec = server_spec
+    a = populated(tmp_path, remote_spec)
+    remote_spec.server.stop()
+    try:
+        with pytest.raises(RemoteError, match="cannot be reached|access denied") as err:
+            api.push(repo=a)
+        assert err.value.exit_code == 4
+    finally:
+        remote_spec.server.start()
+
+
+def test_secrets_stay_out_of_shared_config_listing_and_output(tmp_path, remote_spec, cli, monkeypatch):
+    a = populated(tmp_path, remote_spec)
+    shared = (a / ".hpcfair" / "config.yaml").read_text()
+    local = a / ".hpcfair" / "config.local.yaml"
+    secrets = [v for k, v in remote_spec.options.items()
+               if k in ("password", "keyfile", "secret_access_key", "access_key_id")]
+    for secret in secrets:
+        assert secret not in shared and secret in local.read_text()
+    assert local.stat().st_mode & 0o777 == 0o600
+    monkeypatch.chdir(a)
+    outputs = [cli("remote", "list").stdout, cli("remote", "list", "--json").stdout,
+               cli("push", "--json").stdout, cli("push").output]
+    for out in outputs:
+        for secret in secrets:
+            assert secret not in out
+    listed = json.loads(outputs[1])["remotes"][0]
+    assert all(listed[k] == "***" for k in ("password", "keyfile", "secret_access_key") if k in listed)
+
+
+def test_interrupted_push_leaves_remote_consistent_and_resumes(tmp_path, remote_spec):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    a = new_repo(tmp_path / "a")
+    make_dataset(a / "ds", files=400, size=20_000)
+    api.add(["ds"], repo=a)
+    connect(a, remote_spec)
+    proc = subprocess.Popen([sys.executable, "-m", "hpcfair_vcs", "push", "-j", "2"], cwd=a,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = remote_spec.objects_on_disk()
+    for path in before:  # nothing truncated under a final name
+        if not path.name.endswith(".dir") and ".hpcfair-tmp-" not in path.name and "tmp" not in path.name:
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name + path.name
+    assert not (remote_spec.disk / "refs").exists() or len(before) >= 401
+    resumed = api.push(repo=a)
+    assert resumed.exit_code == 0
+    assert resumed.objects_transferred + resumed.objects_skipped == 401
+    b = new_repo(tmp_path / "b")
+    connect(b, remote_spec)
+    assert api.pull(["ds"], repo=b).exit_code == 0
+    assert tree_bytes(b / "ds") == tree_bytes(a / "ds")
