@@ -38,8 +38,8 @@ def timed(argv, cwd):
     return time.perf_counter() - start
 
 
-def fresh_repo(base: Path, tool: str) -> Path:
-    root = base / f"{tool}-repo"
+def fresh_repo(base: Path, tool: str, label: str = "repo") -> Path:
+    root = base / f"{tool}-{label}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     run(["git", "init", "-q"], root)

@@ -49,6 +49,10 @@ def _copy(src: Path, tmp: Path) -> None:
 LINKERS = {"reflink": _reflink, "hardlink": _hardlink, "symlink": _symlink, "copy": _copy}
 
 
+# (link type, device of the store, device of the destination) that failed once: not tried again
+_UNSUPPORTED: set[tuple[str, int, int]] = set()
+
+
 def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]) -> str:
     """Make *dest* hold object *oid*; return the link type used.
 
@@ -57,11 +61,20 @@ def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]
         OSError: every link type failed.
     """
     src = store.path(oid)
-    if not src.exists():
+    try:
+        src_dev = src.stat().st_dev
+    except FileNotFoundError:
         store.read_bytes(oid)  # raises MissingObjectError with the usual hint
-    dest.parent.mkdir(parents=True, exist_ok=True)
+        raise
+    try:
+        dest_dev = os.stat(dest.parent).st_dev
+    except FileNotFoundError:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest_dev = os.stat(dest.parent).st_dev
     last_error: OSError | None = None
     for kind in link_types:
+        if (kind, src_dev, dest_dev) in _UNSUPPORTED and kind != "copy":
+            continue
         tmp = tmp_name(dest.parent)
         try:
             LINKERS[kind](src, tmp)
@@ -71,6 +84,7 @@ def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]
             unlink_quietly(tmp)
             if kind == "copy" or exc.errno not in _FALLBACK_ERRNOS:
                 raise
+            _UNSUPPORTED.add((kind, src_dev, dest_dev))
             last_error = exc
     raise last_error or OSError(errno.EOPNOTSUPP, "no link type worked")
 

@@ -1,0 +1,122 @@
+"""push / pull speed, side by side in one run: hpcfair vs DVC, local-folder and SSH remotes.
+
+Same content for both tools; fresh remotes and fresh clones for every timed
+run; median of the repeats. Results: benchmarks/results/remotes.json and a
+Markdown table on stdout (pasted into docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "remotes"))
+from bench_core import DVC, HPCFAIR, fresh_repo, make_big_file, make_small_files, place, run, timed  # noqa: E402
+from servers import SSHServer  # noqa: E402
+
+
+def configure(root: Path, tool: str, url: str, options: dict[str, str]) -> None:
+    if tool == "hpcfair":
+        run([HPCFAIR, "remote", "add", "origin", url, "--default",
+             *[a for k, v in options.items() for a in ("-o", f"{k}={v}")]], root)
+    else:
+        run([DVC, "remote", "add", "-d", "origin", url], root)
+        for key, value in options.items():
+            if key != "known_hosts":
+                run([DVC, "remote", "modify", "--local", "origin", key, value], root)
+
+
+def clone(src: Path, base: Path, tool: str) -> Path:
+    """A fresh clone: the pointer / .dvc files and the remote config, no data."""
+    root = fresh_repo(base, tool, "clone")
+    for pattern in ("*.hpcfair", "*.dvc"):
+        for path in (p for p in src.glob(pattern) if p.is_file()):
+            shutil.copy(path, root / path.name)
+    if tool == "hpcfair":
+        for name in ("config.yaml", "config.local.yaml"):
+            shutil.copy(src / ".hpcfair" / name, root / ".hpcfair" / name)
+    else:
+        for name in ("config", "config.local"):
+            if (src / ".dvc" / name).exists():
+                shutil.copy(src / ".dvc" / name, root / ".dvc" / name)
+    return root
+
+
+def bench_case(base: Path, source: Path, name: str, remote_for, repeats: int) -> dict:
+    """remote_for(tool, i) -> (url, options, folder to wipe). Times push, pull, no-op push."""
+    times = {f"{tool} {verb}": [] for tool in ("hpcfair", "dvc") for verb in ("push", "pull", "noop push")}
+    for i in range(repeats):
+        for tool in ("dvc", "hpcfair"):
+            root = fresh_repo(base, tool)
+            place(source, root / name)
+            run([HPCFAIR, "add", name] if tool == "hpcfair" else [DVC, "add", "-q", name], root)
+            url, options, folder = remote_for(tool, i)
+            configure(root, tool, url, options)
+            push = [HPCFAIR, "push"] if tool == "hpcfair" else [DVC, "push", "-q"]
+            times[f"{tool} push"].append(timed(push, root))
+            times[f"{tool} noop push"].append(timed(push, root))
+            other = clone(root, base, tool)
+            pull = [HPCFAIR, "pull"] if tool == "hpcfair" else [DVC, "pull", "-q"]
+            times[f"{tool} pull"].append(timed(pull, other))
+            assert (other / name).exists(), f"{tool} pull did not restore {name}"
+            for path in (root, other, folder):
+                shutil.rmtree(path, ignore_errors=True)
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    mib, files, repeats = (64, 1000, 1) if args.quick else (1024, 10_000, 2)
+    base = Path(tempfile.mkdtemp(prefix="hpcfair-bench-remotes-"))
+    ssh = SSHServer(base / "sshd").start()
+    try:
+        big = base / "big.bin"
+        make_big_file(big, mib)
+        small = base / "small"
+        make_small_files(small, files)
+
+        def local(tool, i):
+            folder = base / f"remote-{tool}-{i}"
+            return os.fspath(folder), {}, folder
+
+        def over_ssh(tool, i):
+            folder = ssh.data / f"{tool}-{i}"
+            return f"ssh://127.0.0.1:{ssh.port}{folder}", {
+                "user": ssh.user, "keyfile": os.fspath(ssh.client_key),
+                "known_hosts": os.fspath(ssh.known_hosts)}, folder
+
+        results = {"sizes": {"big_file_mib": mib, "small_files": files, "repeats": repeats}}
+        for label, remote_for in (("local", local), ("ssh", over_ssh)):
+            results[f"big_file_{label}"] = bench_case(base, big, "big.bin", remote_for, repeats)
+            results[f"small_files_{label}"] = bench_case(base, small, "data", remote_for, repeats)
+    finally:
+        ssh.stop()
+        shutil.rmtree(base, ignore_errors=True)
+    out = Path(__file__).parent / "results" / ("remotes-quick.json" if args.quick else "remotes.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(render(results))
+
+
+def render(r: dict) -> str:
+    mib, n = r["sizes"]["big_file_mib"], r["sizes"]["small_files"]
+    lines = ["| case | remote | hpcfair (s) | dvc (s) | speed-up |", "| --- | --- | ---: | ---: | ---: |"]
+    for key, what in (("big_file", f"{mib} MiB file"), ("small_files", f"{n} small files")):
+        for remote in ("local", "ssh"):
+            case = r[f"{key}_{remote}"]
+            for verb in ("push", "pull", "noop push"):
+                ours, theirs = case[f"hpcfair {verb}"], case[f"dvc {verb}"]
+                lines.append(f"| {verb} {what} | {remote} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}x |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
