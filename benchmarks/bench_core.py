@@ -69,15 +69,30 @@ def make_small_files(folder: Path, count: int) -> None:
         (sub / f"f{i}.bin").write_bytes(os.urandom(1024))
 
 
+def order(repeat: int) -> tuple[str, str]:
+    """Alternate which tool goes first, so neither always follows the other's clean-up."""
+    return ("dvc", "hpcfair") if repeat % 2 == 0 else ("hpcfair", "dvc")
+
+
+def settle(paths) -> None:
+    """Delete scratch folders, then let the disk finish (this disk discards deleted blocks)."""
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+    os.sync()
+    time.sleep(2)
+
+
 def bench_add(base: Path, source: Path, name: str, repeats: int) -> dict:
     times = {"hpcfair": [], "dvc": []}
-    for _ in range(repeats):
-        for tool in ("dvc", "hpcfair"):
+    for repeat in range(repeats):
+        roots = []
+        for tool in order(repeat):
             root = fresh_repo(base, tool)
             place(source, root / name)
             command = [HPCFAIR, "add", name] if tool == "hpcfair" else [DVC, "add", "-q", name]
             times[tool].append(timed(command, root))
-            shutil.rmtree(root)
+            roots.append(root)
+        settle(roots)
     return {tool: statistics.median(values) for tool, values in times.items()}
 
 

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "remotes"))
-from bench_core import DVC, HPCFAIR, fresh_repo, make_big_file, make_small_files, place, run, timed  # noqa: E402
+from bench_core import (DVC, HPCFAIR, fresh_repo, make_big_file, make_small_files, order, place,  # noqa: E402
+                        run, settle, timed)
 from servers import SSHServer  # noqa: E402
 
 
@@ -53,7 +54,8 @@ def bench_case(base: Path, source: Path, name: str, remote_for, repeats: int) ->
     """remote_for(tool, i) -> (url, options, folder to wipe). Times push, pull, no-op push."""
     times = {f"{tool} {verb}": [] for tool in ("hpcfair", "dvc") for verb in ("push", "pull", "noop push")}
     for i in range(repeats):
-        for tool in ("dvc", "hpcfair"):
+        scratch = []
+        for tool in order(i):
             root = fresh_repo(base, tool)
             place(source, root / name)
             run([HPCFAIR, "add", name] if tool == "hpcfair" else [DVC, "add", "-q", name], root)
@@ -66,8 +68,8 @@ def bench_case(base: Path, source: Path, name: str, remote_for, repeats: int) ->
             pull = [HPCFAIR, "pull"] if tool == "hpcfair" else [DVC, "pull", "-q"]
             times[f"{tool} pull"].append(timed(pull, other))
             assert (other / name).exists(), f"{tool} pull did not restore {name}"
-            for path in (root, other, folder):
-                shutil.rmtree(path, ignore_errors=True)
+            scratch += [root, other, folder]
+        settle(scratch)
     return {key: statistics.median(values) for key, values in times.items()}
 
 

@@ -17,7 +17,7 @@ VERBS = {
     "log": "history", "show": "history", "tag": "history", "gc": "gc", "fsck": "fsck",
     "remote_add": "remote", "remote_modify": "remote", "remote_remove": "remote",
     "remote_default": "remote", "remote_list": "remote", "remote_import_dvc": "remote",
-    "push": "push", "fetch": "pull", "pull": "pull",
+    "push": "push", "fetch": "pull", "pull": "pull", "search": "search",
 }
 
 __all__ = sorted(VERBS)

@@ -10,12 +10,14 @@ from hpcfair_vcs.cli import main
 
 from .conftest import make_dataset, run_hpcfair, write
 
-COMMANDS = ["init", "add", "status", "log", "show", "checkout", "tag", "remove", "gc", "fsck"]
+COMMANDS = ["init", "add", "status", "log", "show", "checkout", "tag", "remove", "gc", "fsck", "search",
+            "push", "pull", "fetch", "remote", "remote add", "remote modify", "remote list",
+            "remote remove", "remote default", "remote import-dvc"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(cli, command):
-    out = cli(command, "--help").stdout
+    out = cli(*command.split(), "--help").stdout
     assert "Example" in out and "Usage: " in out
 
 

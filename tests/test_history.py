@@ -96,3 +96,18 @@ def test_remove_keeps_data_and_history_records(three_versions):
         api.remove("m")
     # the path can be tracked again from scratch
     assert api.add(["m.pt"]).items[0].version == 1
+
+
+def test_search_words_tags_and_kind(repo):
+    write(repo / "models" / "enc.pt", b"1")
+    write(repo / "data" / "table.csv", "a\n")
+    api.add(["models/enc.pt"], description="MNIST encoder", authors=["Ada Lovelace"], tags=["prod"])
+    api.add(["data/table.csv"], license="CC-BY-4.0")
+    assert [v.artifact for v in api.search("mnist").versions] == ["enc"]
+    assert [v.artifact for v in api.search("lovelace encoder").versions] == ["enc"]
+    assert api.search("mnist missing-word").versions == []
+    assert [v.artifact for v in api.search("cc-by").versions] == ["table"]
+    assert [v.artifact for v in api.search(tags=["prod"]).versions] == ["enc"]
+    assert [v.artifact for v in api.search(kind="dataset").versions] == ["table"]
+    assert len(api.search().versions) == 2
+    assert api.search(framework="torch").versions == []

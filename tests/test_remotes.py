@@ -198,3 +198,45 @@ def test_interrupted_push_leaves_remote_consistent_and_resumes(tmp_path, remote_
     connect(b, remote_spec)
     assert api.pull(["ds"], repo=b).exit_code == 0
     assert tree_bytes(b / "ds") == tree_bytes(a / "ds")
+
+
+def test_search_finds_what_a_remote_has_before_pulling(tmp_path, remote_spec):
+    a = populated(tmp_path, remote_spec)
+    api.push(repo=a)
+    e = new_repo(tmp_path / "e")
+    connect(e, remote_spec)
+    assert api.search("encoder", repo=e).versions == []
+    hits = api.search("encoder", repo=e, remote="origin").versions
+    assert [(h.artifact, h.number, h.stored) for h in hits] == [("enc", 2, False)]
+    assert [h.artifact for h in api.search(repo=e, tags=["prod"]).versions] == ["enc"]
+    assert [h.artifact for h in api.search(repo=e, kind="dataset").versions] == ["digits"]
+
+
+def test_ctrl_c_during_pull_leaves_the_store_verified_and_a_rerun_completes(tmp_path, servers):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server = servers.get("ssh")
+    spec = RemoteSpec("ssh", server, tmp_path, unique="ctrl-c")
+    a = new_repo(tmp_path / "a")
+    make_dataset(a / "ds", files=600, size=4_000)
+    api.add(["ds"], repo=a)
+    connect(a, spec)
+    api.push(repo=a)
+    b = new_repo(tmp_path / "b")
+    shutil.copy(a / "ds.hpcfair", b / "ds.hpcfair")
+    connect(b, spec)
+    proc = subprocess.Popen([sys.executable, "-m", "hpcfair_vcs", "pull", "-j", "2"], cwd=b,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130), err
+    assert "Traceback" not in err
+    assert api.fsck(repo=b).exit_code == 0  # only verified objects entered the store
+    result = api.pull(repo=b)
+    assert result.exit_code == 0
+    assert tree_bytes(b / "ds") == tree_bytes(a / "ds")
+    assert [p for p in os.listdir(b / ".hpcfair" / "tmp") if "incoming" in p] == []

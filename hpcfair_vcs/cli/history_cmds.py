@@ -76,3 +76,31 @@ def _render_tag(r) -> None:
     else:
         moved = f" (moved from v{r.moved_from})" if r.moved_from else ""
         click.echo(f"tagged {r.artifact} v{r.version} as {r.tag}{moved}")
+
+
+@click.command("search")
+@click.argument("query", required=False)
+@click.option("--tag", "tags", multiple=True, help="Only artifacts with this tag (repeatable).")
+@click.option("--kind", type=click.Choice(["model", "dataset"]))
+@click.option("--framework", help="Only models of this framework (torch, tensorflow, sklearn, onnx).")
+@click.option("--remote", "-r", help="Fetch this remote's records first: finds what is not pulled yet.")
+@json_option
+def search_cmd(query, tags, kind, framework, remote, as_json) -> None:
+    """Find artifacts: every word of QUERY must match name, path, description, authors, license or tags.
+
+    \b
+    Examples:
+      hpcfair search mnist --kind model
+      hpcfair search --tag prod --remote origin
+    """
+    result = api.search(query, tags=tags, kind=kind, framework=framework, remote=remote)
+    emit(result, as_json, _render_search)
+
+
+def _render_search(result) -> None:
+    if not result.versions:
+        click.echo("no match")
+    for v in result.versions:
+        where = "" if v.stored else "  (not pulled)"
+        desc = f"  {v.metadata['description']}" if v.metadata.get("description") else ""
+        click.echo(f"{v.artifact} v{v.number}  {v.kind}  {short(v.pid)}  {v.path}{desc}{where}")
