@@ -79,7 +79,7 @@ def settle(paths) -> None:
     for path in paths:
         shutil.rmtree(path, ignore_errors=True)
     os.sync()
-    time.sleep(2)
+    time.sleep(5)
 
 
 def bench_add(base: Path, source: Path, name: str, repeats: int) -> dict:
