@@ -240,3 +240,49 @@ def test_ctrl_c_during_pull_leaves_the_store_verified_and_a_rerun_completes(tmp_
     assert result.exit_code == 0
     assert tree_bytes(b / "ds") == tree_bytes(a / "ds")
     assert [p for p in os.listdir(b / ".hpcfair" / "tmp") if "incoming" in p] == []
+
+
+def ssh_repo_with_many_files(tmp_path, servers, unique, files=150):
+    server = servers.get("ssh")
+    spec = RemoteSpec("ssh", server, tmp_path, unique=unique)
+    a = new_repo(tmp_path / "a")
+    make_dataset(a / "ds", files=files, size=500)
+    api.add(["ds"], repo=a)
+    connect(a, spec)
+    return a, spec
+
+
+def test_ssh_bulk_path_moves_many_small_objects_and_verifies_them(tmp_path, servers):
+    a, spec = ssh_repo_with_many_files(tmp_path, servers, "bulk")
+    pushed = api.push(repo=a)
+    assert pushed.exit_code == 0 and pushed.objects_transferred == 151
+    assert [p.name for p in spec.disk.iterdir() if p.name.startswith(".hpcfair-tmp")] == []
+    for path in spec.objects_on_disk():
+        if not path.name.endswith(".dir"):
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name + path.name
+    victim = sorted(p for p in spec.objects_on_disk() if not p.name.endswith(".dir"))[7]
+    os.chmod(victim, 0o644)
+    victim.write_bytes(b"bit rot")
+    b = new_repo(tmp_path / "b")
+    connect(b, spec)
+    result = api.pull(["ds"], repo=b)
+    assert result.objects_corrupt == [victim.parent.name + victim.name] and result.exit_code == 3
+    assert result.objects_transferred == 150  # the tree and 149 good files
+    with Repo(b) as r:
+        assert not r.store.exists(victim.parent.name + victim.name)
+    assert api.fsck(repo=b).exit_code == 0
+
+
+def test_ssh_without_a_shell_falls_back_to_sftp(tmp_path, servers, monkeypatch):
+    from hpcfair_vcs.remotes import ssh_bulk
+
+    def refuse(*args, **kwargs):
+        raise ssh_bulk.BulkUnavailable("exec refused (an SFTP-only account)")
+
+    monkeypatch.setattr(ssh_bulk, "_execute", refuse)
+    a, spec = ssh_repo_with_many_files(tmp_path, servers, "no-shell", files=80)
+    assert api.push(repo=a).objects_transferred == 81
+    b = new_repo(tmp_path / "b")
+    connect(b, spec)
+    assert api.pull(["ds"], repo=b).objects_transferred == 81
+    assert tree_bytes(b / "ds") == tree_bytes(a / "ds")

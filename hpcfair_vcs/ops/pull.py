@@ -43,7 +43,7 @@ def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None
     wanted = {v for ref in theirs for v in ref.versions} | {ref.metadata for ref in theirs if ref.metadata}
     for _ in range(2):  # versions first, then the metadata records they name
         missing = {i for i in wanted if not r.records.exists(i)}
-        moved = download(r, rem, rem.records, missing, adopt_record(r), jobs, DEFAULT_CALLBACK)
+        moved = download(r, rem, rem.records, missing, adopt_record(r), jobs, DEFAULT_CALLBACK, "records")
         summary.records_transferred += len(moved.transferred)
         summary.objects_corrupt += sorted(moved.corrupt)
         summary.objects_failed += sorted(moved.failed)

@@ -44,13 +44,13 @@ def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remot
                 summary.missing_locally.append(f"{ref.name} v{number} ({pid_of(version_id)})")
     probe(rem, create=True)
     sizes = {oid: r.store.path(oid).stat().st_size for oid in oids}
-    moved = upload(rem, local_odb(r.store.root), oids, sizes, jobs, callback or DEFAULT_CALLBACK)
+    moved = upload(r, rem, local_odb(r.store.root), oids, sizes, jobs, callback or DEFAULT_CALLBACK)
     summary.objects_transferred, summary.objects_skipped = len(moved.transferred), moved.skipped
     summary.objects_failed, summary.bytes_transferred = sorted(moved.failed), moved.nbytes
     if moved.failed:
         return summary  # refs would name objects the remote lacks; rerun to resume
     record_ids = records_needed(r, refs)
-    records = upload(rem, local_odb(r.records.root), record_ids, {}, jobs, DEFAULT_CALLBACK)
+    records = upload(r, rem, local_odb(r.records.root), record_ids, {}, jobs, DEFAULT_CALLBACK, "records")
     summary.records_transferred = len(records.transferred)
     if records.failed:
         summary.objects_failed = sorted(records.failed)

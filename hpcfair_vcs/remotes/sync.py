@@ -23,6 +23,7 @@ from ..records import MetadataRecord, VersionRecord
 from ..refs import NAME_RE, ArtifactRef
 from ..repo import Repo
 from ..tree import is_tree, is_valid_oid
+from . import ssh_bulk
 from .connect import Remote, RemoteError, explain
 
 
@@ -80,24 +81,38 @@ def probe(remote: Remote, *, create: bool) -> None:
                       hint=f"create the {what} on the server first")
 
 
-def upload(remote: Remote, src_db, oids: set[str], sizes: dict[str, int], jobs: int | None,
-           callback: Any) -> Moved:
-    """Copy *oids* from a local HashFileDB to a remote one (skipping what is there)."""
+def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, int], jobs: int | None,
+           callback: Any, subdir: str = "files/sha256") -> Moved:
+    """Copy *oids* from a local HashFileDB to the remote (skipping what is there).
+
+    Many small objects to an SSH server go as tar streams (ssh_bulk); the rest,
+    or everything when that is not possible, through dvc-data's transfer.
+    """
+    from dvc_data.hashfile.status import compare_status
     from dvc_data.hashfile.transfer import transfer
 
-    dest = remote.objects if src_db.path.endswith(os.sep + "sha256") else remote.records
+    dest = remote.objects if subdir == "files/sha256" else remote.records
     try:
-        result = transfer(src_db, dest, hash_infos(oids), jobs=jobs, callback=callback)
+        status = compare_status(src_db, dest, hash_infos(oids), check_deleted=False, jobs=jobs)
+        new = {h.value for h in status.new}
+        bulk: set[str] = set()
+        small = sorted(o for o in new if sizes.get(o, 0) <= ssh_bulk.MAX_OBJECT)
+        if ssh_bulk.usable(remote, len(small)):
+            try:
+                bulk = ssh_bulk.push(remote, Path(src_db.path), small, repo.tmp_dir, subdir)
+            except ssh_bulk.BulkUnavailable:
+                bulk = set()
+        result = transfer(src_db, dest, hash_infos(new - bulk), jobs=jobs, callback=callback)
     except Exception as exc:  # noqa: BLE001 - connection lost before per-object handling
         raise explain(remote, exc) from None
-    moved = {h.value for h in result.transferred}
-    return Moved(transferred=moved, skipped=len(oids) - len(moved) - len(result.failed),
+    moved = bulk | {h.value for h in result.transferred}
+    return Moved(transferred=moved, skipped=len(oids) - len(new),
                  failed={h.value for h in result.failed}, nbytes=sum(sizes.get(o, 0) for o in moved))
 
 
 def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
-             callback: Any) -> Moved:
-    """Copy *oids* from a remote HashFileDB into staging, verify each, and ``adopt`` it."""
+             callback: Any, subdir: str = "files/sha256") -> Moved:
+    """Copy *oids* from the remote into staging, verify each, and ``adopt`` it."""
     from dvc_data.hashfile.transfer import transfer
 
     if not oids:
@@ -105,21 +120,36 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
     remove_stale_tmp(repo.tmp_dir)
     staging = tmp_name(repo.tmp_dir, "incoming-")
     staging.mkdir()
+    moved = Moved()
     try:
-        try:
-            result = transfer(src_db, local_odb(staging), hash_infos(oids), jobs=jobs, callback=callback)
-        except Exception as exc:  # noqa: BLE001
-            raise explain(remote, exc) from None
-        moved = Moved(failed={h.value for h in result.failed})
-        for info in result.transferred:
-            path = staging / info.value[:2] / info.value[2:]
-            size = path.stat().st_size if path.exists() else 0
-            if adopt(path, info.value):
-                moved.transferred.add(info.value)
-                moved.nbytes += size
-            else:
-                moved.corrupt.add(info.value)
-        moved.skipped = len(oids) - len(result.transferred) - len(result.failed)
+        rest = set(oids)
+        if ssh_bulk.usable(remote, len(rest)):
+            try:
+                adopted, corrupt = ssh_bulk.pull(remote, sorted(rest), staging, adopt, subdir)
+            except ssh_bulk.BulkUnavailable:
+                adopted, corrupt = {}, set()
+            except Exception as exc:  # noqa: BLE001
+                raise explain(remote, exc) from None
+            moved.transferred |= set(adopted)
+            moved.nbytes += sum(adopted.values())
+            moved.corrupt |= corrupt
+            rest -= set(adopted) | corrupt
+        if rest:
+            try:
+                result = transfer(src_db, local_odb(staging), hash_infos(rest), jobs=jobs, callback=callback)
+            except Exception as exc:  # noqa: BLE001
+                raise explain(remote, exc) from None
+            moved.failed |= {h.value for h in result.failed}
+            for info in result.transferred:
+                path = staging / info.value[:2] / info.value[2:]
+                size = path.stat().st_size if path.exists() else 0
+                if adopt(path, info.value):
+                    moved.transferred.add(info.value)
+                    moved.nbytes += size
+                else:
+                    moved.corrupt.add(info.value)
+            rest -= {h.value for h in result.transferred} | moved.failed
+        moved.skipped = len(rest)  # neither side had anything to move
         return moved
     finally:
         shutil.rmtree(staging, ignore_errors=True)
