@@ -169,9 +169,8 @@ class ObjectStore:
 
         Returns whether it was adopted. Nothing unverified ever enters the store.
         """
-        expected = oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
         try:
-            good = hash_file(path) == expected
+            good = hash_file(path) == _digest_of(oid)
         except OSError:
             good = False
         if not good:
@@ -205,9 +204,8 @@ class ObjectStore:
 
     def verify(self, oid: str) -> bool:
         """Re-hash the stored bytes (never trusting modes or sizes); True when intact."""
-        expected = oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
         try:
-            return hash_file(self.path(oid)) == expected
+            return hash_file(self.path(oid)) == _digest_of(oid)
         except OSError:
             return False
 
@@ -238,6 +236,11 @@ class ObjectStore:
         from dvc_objects.fs.local import LocalFileSystem
 
         return LocalHashFileDB(LocalFileSystem(), os.fspath(self.root), hash_name="sha256")
+
+
+def _digest_of(oid: str) -> str:
+    """The sha256 an object's bytes must have (a tree id carries a ``.dir`` suffix)."""
+    return oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
 
 
 def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress, size_hint: int = 0) -> tuple[str, int]:

@@ -43,8 +43,7 @@ def resolve_user_path(root: Path, user_path: str | os.PathLike, *, must_exist: b
         PathOutsideRepoError: the path, or a symlink on the way, leads outside the repository.
         PathNotFoundError: the path does not exist.
     """
-    cwd = Path(os.path.realpath(Path.cwd()))
-    raw = (cwd if _inside(cwd, root) else root) / user_path  # API callers outside: relative to the root
+    raw = base_dir(root) / user_path
     if raw.name.endswith(SUFFIX):
         raw = raw.with_name(raw.name[: -len(SUFFIX)])
     lexical = Path(os.path.normpath(raw))
@@ -59,6 +58,13 @@ def resolve_user_path(root: Path, user_path: str | os.PathLike, *, must_exist: b
     if must_exist and not os.path.lexists(real):
         raise PathNotFoundError(f"{user_path} does not exist")
     return real
+
+
+def base_dir(root: Path) -> Path:
+    """Where relative paths start: the current directory when it is inside the repository,
+    else the repository root (Python callers passing ``repo=`` from elsewhere)."""
+    cwd = Path(os.path.realpath(Path.cwd()))
+    return cwd if _inside(cwd, root) else root
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -20,7 +20,7 @@ from ..records import PID_PREFIX, pid_of
 from ..repo import Repo, open_repo
 from ..results import CheckoutItem, CheckoutResult
 from ..tree import is_tree
-from ..workspace import WorkspaceHasher, find_pointers, resolve_user_path, to_relpath
+from ..workspace import WorkspaceHasher, base_dir, find_pointers, resolve_user_path, to_relpath
 from .resolve import resolve
 
 
@@ -57,7 +57,7 @@ class _Target:
 
 
 def _target(r: Repo, target: str) -> _Target:
-    base = Path.cwd() if Path(os.path.realpath(Path.cwd())).is_relative_to(r.root) else r.root
+    base = base_dir(r.root)
     looks_like_path = target.endswith(pointer_mod.SUFFIX) or os.sep in target or \
         os.path.lexists(base / target) or os.path.lexists(base / (target + pointer_mod.SUFFIX))
     if looks_like_path and "@" not in target:

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import HpcfairError
 from ..records import VersionRecord
 from ..remotes.connect import Remote, open_remote
-from ..remotes.sync import adopt_record, download, merge_refs, probe, read_remote_refs
+from ..remotes.sync import adopt_record, download, merge_refs, objects_of, probe, read_remote_refs
 from ..repo import Repo, open_repo
 from ..results import TransferSummary
 from ..tree import is_tree
@@ -119,6 +119,4 @@ def _wanted(r: Repo, targets: Sequence[str]) -> dict[str, str | None]:
 
 
 def _complete(r: Repo, oid: str) -> bool:
-    if not r.store.exists(oid):
-        return False
-    return not is_tree(oid) or all(r.store.exists(c) for c in r.store.read_tree(oid).values())
+    return objects_of(r, oid)[1]
