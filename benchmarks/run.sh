@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks side by side with DVC in one run; results go to benchmarks/results/.
-#   bash benchmarks/run.sh [core|remotes] [--quick]   # core: add/status/start-up; remotes: push/pull
+#   bash benchmarks/run.sh [core|remotes|convert] [--quick]
+#   core: add/status/start-up; remotes: push/pull; convert: conversion and ONNX-vs-native inference
 #   (--quick: smaller sizes and one repeat, for a smoke check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,5 +10,5 @@ command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git 
 .venv-bench/bin/python -m pip install -q --disable-pip-version-check ".[bench]" 2>&1 | grep -v "is ignored: it is neither" || true
 # a regular (not editable) install of this checkout, as users get it
 .venv-bench/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps . 2>&1 | grep -v "is ignored: it is neither" || true
-which="${1:-core}"; case "$which" in core|remotes) shift || true;; *) which=core;; esac
+which="${1:-core}"; case "$which" in core|remotes|convert) shift || true;; *) which=core;; esac
 exec .venv-bench/bin/python "benchmarks/bench_${which}.py" "$@"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = ("add", "checkout", "fsck", "gc", "init", "log", "remove", "show", "status", "tag")
+_API = ("add", "checkout", "convert", "fsck", "gc", "init", "log", "remove", "search", "show", "status", "tag")
 
 __all__ = ["__version__", *_API]
 

@@ -13,6 +13,7 @@ import itertools
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import LockTimeoutError
@@ -30,6 +31,28 @@ def tmp_name(directory: Path, stem: str = "") -> Path:
     The name carries the writer's pid, so files of a killed process can be told apart.
     """
     return directory / f"{TMP_MARK}{stem}{os.getpid()}-{_session}{next(_counter)}"
+
+
+def copy_file(src: Path, dst: Path, mode: int, progress: Callable[[int], None] | None = None) -> None:
+    """Copy *src* to the new file *dst* in the kernel (``copy_file_range``; sendfile as fallback)."""
+    with open(src, "rb") as fin:
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            left = os.fstat(fin.fileno()).st_size
+            while left > 0:
+                try:
+                    count = os.copy_file_range(fin.fileno(), fd, min(left, 1 << 30))
+                except OSError as exc:
+                    if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                        raise
+                    count = os.sendfile(fd, fin.fileno(), None, min(left, 1 << 30))
+                if count == 0:
+                    break
+                left -= count
+                if progress is not None:
+                    progress(count)
+        finally:
+            os.close(fd)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -84,9 +107,14 @@ def syncfs(path: Path) -> None:
         os.close(fd)
 
 
-def remove_stale_tmp(directory: Path) -> int:
-    """Delete temporary files whose writing process is gone; return the count."""
+def remove_stale_tmp(directory: Path, older_than: float = 0.0) -> int:
+    """Delete temporary files whose writing process is gone; return the count.
+
+    In a folder that other machines write too (a shared remote), a pid says little:
+    *older_than* (seconds) keeps files that were modified more recently.
+    """
     removed = 0
+    cutoff = time.time() - older_than
     try:
         entries = list(os.scandir(directory))
     except FileNotFoundError:
@@ -96,7 +124,7 @@ def remove_stale_tmp(directory: Path) -> int:
             continue
         try:
             pid = _pid_in_tmp_name(entry.name)
-            if not _pid_alive(pid):
+            if not _pid_alive(pid) and (not older_than or entry.stat(follow_symlinks=False).st_mtime < cutoff):
                 if entry.is_dir(follow_symlinks=False):
                     import shutil
 

@@ -18,6 +18,7 @@ VERBS = {
     "remote_add": "remote", "remote_modify": "remote", "remote_remove": "remote",
     "remote_default": "remote", "remote_list": "remote", "remote_import_dvc": "remote",
     "push": "push", "fetch": "pull", "pull": "pull", "search": "search",
+    "convert": "convert", "convert_file": "convert",
 }
 
 __all__ = sorted(VERBS)

@@ -45,6 +45,12 @@ def _boolean(value: Any) -> bool:
     raise ValueError("true or false")
 
 
+def _opset(value: Any) -> int:
+    if isinstance(value, bool) or not str(value).isdigit() or not 7 <= int(value) <= 30:
+        raise ValueError("an ONNX opset number between 7 and 30")
+    return int(value)
+
+
 def _remote_name(value: Any) -> str:
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ValueError("a remote name (letters, digits, '.', '_', '-')")
@@ -60,6 +66,11 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "lock_timeout": (_positive_number, 60.0),
         "remote": (_remote_name, None),  # the default remote for push, pull and fetch
     },
+    "convert": {
+        "auto": (_boolean, True),  # convert models to ONNX when they are added
+        "opset": (_opset, 18),
+        "tolerance": (_positive_number, 1e-4),  # parity: max |onnx - native| / max |native|
+    },
 }
 # Sections whose keys are names the user chooses; each holds a mapping of options
 # that the section's own module validates (remotes: DVC's remote schema).
@@ -70,6 +81,7 @@ ENV_KEYS = {
     "HPCFAIR_LINK_TYPES": ("core", "link_types"),
     "HPCFAIR_LOCK_TIMEOUT": ("core", "lock_timeout"),
     "HPCFAIR_REMOTE": ("core", "remote"),
+    "HPCFAIR_AUTO_CONVERT": ("convert", "auto"),
 }
 
 

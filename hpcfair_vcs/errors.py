@@ -122,6 +122,42 @@ class CorruptRecordError(IntegrityError):
     default_hint = "run `hpcfair fsck`; a remote copy can be fetched with `hpcfair fetch`"
 
 
+# --- models and conversion ---------------------------------------------------
+
+class ModelLoadError(HpcfairError, ValueError):
+    """A model file is truncated, corrupt, or not what its name says."""
+
+    default_hint = "check that the file is complete (compare its size with the original) and its format"
+
+
+class UntrustedPickleError(HpcfairError, PermissionError):
+    """Loading the file would unpickle it, which runs any code it contains."""
+
+    default_hint = "pass --trust-pickle only if you trust whoever made this file"
+
+
+class ConversionError(HpcfairError, ValueError):
+    """The exporter could not turn the model into ONNX."""
+
+    default_hint = "check --input (names, shapes, dtypes); `hpcfair convert --help` has examples"
+
+
+class ParityError(IntegrityError):
+    """The ONNX model's outputs differ from the source model's beyond the tolerance."""
+
+    default_hint = ("the model may use layers the exporter approximates; if the difference is acceptable, "
+                    "raise it with --tolerance or `convert.tolerance` in .hpcfair/config.yaml")
+
+
+class CommandFailedError(HpcfairError):
+    """An external command (podman, git, a converter's command line) failed."""
+
+    def __init__(self, message: str, *, argv: list[str], returncode: int, stderr: str,
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.argv, self.returncode, self.stderr = argv, returncode, stderr
+
+
 # --- environment missing (exit 4) ----------------------------------------
 
 class EnvironmentMissingError(HpcfairError):

@@ -18,7 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ._io import unlink_quietly, tmp_name
+from ._io import copy_file, tmp_name, unlink_quietly
 from .store import ObjectStore
 
 FICLONE = 0x40049409
@@ -42,8 +42,8 @@ def _symlink(src: Path, tmp: Path) -> None:
 
 
 def _copy(src: Path, tmp: Path) -> None:
-    shutil.copyfile(src, tmp)
-    os.chmod(tmp, WORKTREE_MODE)
+    copy_file(src, tmp, WORKTREE_MODE)
+    os.chmod(tmp, WORKTREE_MODE)  # the umask may have narrowed it
 
 
 LINKERS = {"reflink": _reflink, "hardlink": _hardlink, "symlink": _symlink, "copy": _copy}

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +29,11 @@ T = TypeVar("T", bound="Record")
 
 def canonical_bytes(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 in UTC, to the microsecond (records' ``created``)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def pid_of(record_id: str) -> str:
@@ -75,6 +81,7 @@ class VersionRecord(Record):
     created: str  # ISO 8601, UTC
     tool: dict[str, str] = field(default_factory=dict)
     metadata: str | None = None  # id of the MetadataRecord given when it was added
+    provenance: str | None = None  # id of the ProvenanceRecord of a derived version
 
     @property
     def oid(self) -> str:
@@ -91,6 +98,37 @@ class MetadataRecord(Record):
     description: str = ""
     license: str = ""
     authors: list[str] = field(default_factory=list)
+    framework: str = ""  # torch | tensorflow | sklearn | onnx, for models
+    signature: dict[str, Any] = field(default_factory=dict)  # convert.signature.Signature as a dict
+
+
+@dataclass
+class ProvenanceRecord(Record):
+    """How a derived version was made: from which versions, by which tool, with what result."""
+
+    TYPE = "provenance"
+    activity: str  # convert | compose | optimize
+    derived_from: list[str]  # version ids (PIDs without the prefix)
+    source_oids: list[str]  # the object ids those versions had
+    generated_by: dict[str, Any]  # tool, its version, the framework packages involved
+    parameters: dict[str, Any] = field(default_factory=dict)  # opset, inputs, model class, ...
+    results: dict[str, Any] = field(default_factory=dict)  # parity numbers, sizes, ...
+    runtime: str | None = None  # id of the RuntimeRecord of the machine that made it
+
+
+@dataclass
+class RuntimeRecord(Record):
+    """A snapshot of the machine and software that ran a step (MLCube-style)."""
+
+    TYPE = "runtime"
+    python: str
+    platform: dict[str, str]
+    packages: dict[str, str]
+    hardware: dict[str, Any]
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+
+RECORD_TYPES = {cls.TYPE: cls for cls in (VersionRecord, MetadataRecord, ProvenanceRecord, RuntimeRecord)}
 
 
 class RecordStore:

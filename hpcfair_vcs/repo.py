@@ -9,14 +9,16 @@ On-disk layout (pinned by tests/test_layout.py, drawn again in docs/architecture
     ├── config.local.yaml   machine-local settings and secrets (mode 0600)
     ├── files/
     │   └── sha256/         objects: ab/cdef... (read-only); folders are ab/cdef....dir
-    ├── records/            content-addressed version and metadata records: ab/cdef...
+    ├── records/            content-addressed version, metadata, provenance, runtime records
     ├── refs/
     │   └── artifacts/      NAME.json: versions and tags of one artifact
     ├── tmp/                staging for atomic writes
     ├── state.db            stat cache (inode, size, mtime, ctime -> sha256)
     └── lock                repository lock (flock)
 
-``quarantine/`` appears when ``fsck`` moves a corrupt object aside.
+``quarantine/`` appears when ``fsck`` moves a corrupt object aside, and
+``cache/conversions/`` (one file per conversion key, naming the ONNX version
+it made; a cache, safe to delete) when a model is first converted.
 """
 
 from __future__ import annotations

@@ -35,6 +35,8 @@ class VersionInfo(Result):
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     stored: bool = True  # the object is in the local store
+    provenance: dict[str, Any] = field(default_factory=dict)  # how a derived version was made
+    derived: list[dict[str, Any]] = field(default_factory=list)  # versions made from this one (ONNX forms)
 
 
 @dataclass
@@ -52,18 +54,44 @@ class AddedItem(Result):
     new_objects: int  # objects written to the store (0 when everything was stored already)
     duplicate_of: dict[str, str] | None = None  # another artifact with the same content
     tags: list[str] = field(default_factory=list)
+    conversion: dict[str, Any] | None = None  # {"status": converted|validated|skipped|failed, ...}
 
 
 @dataclass
 class AddResult(Result):
     items: list[AddedItem]
 
+    @property
+    def exit_code(self) -> int:
+        """Non-zero when a model was stored but its conversion failed."""
+        return max((i.conversion.get("exit_code", 0) for i in self.items if i.conversion), default=0)
+
+
+@dataclass
+class ConvertResult(Result):
+    """A model's ONNX form: which artifact version holds it and how close it is to the source."""
+
+    source: str  # NAME@VERSION of the source model (or its path when nothing was stored)
+    source_pid: str | None
+    framework: str  # the source's framework
+    converter: str
+    converter_version: str
+    artifact: str | None  # the derived artifact (the source itself for an ONNX source)
+    version: int | None
+    pid: str | None
+    oid: str
+    size: int
+    signature: dict[str, Any]
+    parity: dict[str, Any]
+    cached: bool = False  # found in the conversion cache: nothing was run
+    output: str | None = None  # where -o wrote a copy
+
 
 @dataclass
 class StatusEntry(Result):
     path: str
     artifact: str
-    state: str  # in sync | modified | missing | not stored | no pointer | corrupt pointer
+    state: str  # in sync | modified | missing | not stored | no pointer | corrupt pointer | derived
     version: int | None = None
     pid: str | None = None
     detail: str = ""
@@ -173,6 +201,7 @@ class TransferSummary(Result):
     records_transferred: int = 0
     refs_updated: list[str] = field(default_factory=list)
     missing_locally: list[str] = field(default_factory=list)  # versions push could not send
+    no_derived_form: list[str] = field(default_factory=list)  # pull --only: targets without that form
     checkout: list[CheckoutItem] = field(default_factory=list)
 
     @property

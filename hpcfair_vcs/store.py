@@ -170,7 +170,7 @@ class ObjectStore:
         Returns whether it was adopted. Nothing unverified ever enters the store.
         """
         try:
-            good = hash_file(path) == _digest_of(oid)
+            good = hash_file(path) == digest_of(oid)
         except OSError:
             good = False
         if not good:
@@ -205,7 +205,7 @@ class ObjectStore:
     def verify(self, oid: str) -> bool:
         """Re-hash the stored bytes (never trusting modes or sizes); True when intact."""
         try:
-            return hash_file(self.path(oid)) == _digest_of(oid)
+            return hash_file(self.path(oid)) == digest_of(oid)
         except OSError:
             return False
 
@@ -238,7 +238,7 @@ class ObjectStore:
         return LocalHashFileDB(LocalFileSystem(), os.fspath(self.root), hash_name="sha256")
 
 
-def _digest_of(oid: str) -> str:
+def digest_of(oid: str) -> str:
     """The sha256 an object's bytes must have (a tree id carries a ``.dir`` suffix)."""
     return oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
 

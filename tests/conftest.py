@@ -1,4 +1,5 @@
-"""Shared fixtures. Every test runs with an isolated HOME and no HPCFAIR_* variables.
+"""Shared fixtures. Every test runs with an isolated HOME and no HPCFAIR_* variables
+(but HPCFAIR_AUTO_CONVERT=0: see isolated_env).
 
 In CI (``CI=true``) a skipped test counts as a failure: every capability must
 really run there.
@@ -38,6 +39,9 @@ def isolated_env(tmp_path_factory, monkeypatch):
     for var in list(os.environ):
         if var.startswith("HPCFAIR_"):
             monkeypatch.delenv(var)
+    # The core tests add placeholder bytes named like models; converter tests (test_convert*.py)
+    # switch automatic conversion back on.
+    monkeypatch.setenv("HPCFAIR_AUTO_CONVERT", "0")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.fspath(home / ".gitconfig"))
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.org")

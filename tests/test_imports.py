@@ -9,7 +9,8 @@ import pytest
 
 from .conftest import write
 
-HEAVY = ("torch", "tensorflow", "onnx", "onnxruntime", "dvc", "dvc_data", "dvc_objects", "fsspec",
+HEAVY = ("torch", "tensorflow", "onnx", "onnxruntime", "onnxscript", "tf2onnx", "skl2onnx", "skops", "dvc",
+         "dvc_data", "dvc_objects", "fsspec",
          "sklearn", "keras", "tqdm", "numpy")
 
 PROBE = """
@@ -24,7 +25,8 @@ print("HEAVY=" + ",".join(heavy))
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["status"], ["log"], ["show", "a"]])
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["status"], ["log"], ["show", "a"], ["convert", "--help"],
+                                  ["add", "--help"]])
 def test_no_heavy_imports(repo, args):
     write(repo / "a.pt", b"a")
     subprocess.run([sys.executable, "-m", "hpcfair_vcs", "add", "a.pt"], cwd=repo, check=True,

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,59 @@ def test_ssh_without_a_shell_falls_back_to_sftp(tmp_path, servers, monkeypatch):
     connect(b, spec)
     assert api.pull(["ds"], repo=b).objects_transferred == 81
     assert tree_bytes(b / "ds") == tree_bytes(a / "ds")
+
+
+def test_local_folder_remote_copies_directly_and_cleans_up_after_a_killed_push(tmp_path, servers):
+    """The local-folder fast path: temp copies of a dead push are removed; a missing object fails alone."""
+    spec = RemoteSpec("local", servers.get("local"), tmp_path, unique="direct")
+    a = populated(tmp_path, spec)
+    staging = spec.disk / ".hpcfair-tmp"
+    staging.mkdir(parents=True)
+    for name, age in ((".hpcfair-tmp-999999999-old", 7200), (".hpcfair-tmp-999999998-recent", 0)):
+        (staging / name).write_bytes(b"half an object")
+        os.utime(staging / name, (time.time() - age, time.time() - age))
+    pushed = api.push(repo=a)
+    assert pushed.exit_code == 0 and pushed.objects_transferred == 15  # 2 models, 12 files, 1 tree
+    assert [p.name for p in staging.iterdir()] == [".hpcfair-tmp-999999998-recent"]  # maybe another host's
+    for path in spec.objects_on_disk():
+        assert not os.access(path, os.W_OK) or os.geteuid() == 0
+        if not path.name.endswith(".dir"):
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name + path.name
+    gone = api.show("enc", repo=a).oid
+    (spec.disk / "files" / "sha256" / gone[:2] / gone[2:]).unlink()
+    b = new_repo(tmp_path / "b")
+    connect(b, spec)
+    result = api.pull(["enc", "digits"], repo=b)
+    assert result.objects_failed == [gone] and result.exit_code != 0
+    assert tree_bytes(b / "data" / "digits") == tree_bytes(a / "data" / "digits")
+    assert not (b / "models" / "enc.pt").exists()
+    assert api.fsck(repo=b).exit_code == 0
+
+
+def test_pull_only_onnx_brings_the_onnx_form_with_its_provenance(tmp_path, remote_spec, monkeypatch):
+    pytest.importorskip("skl2onnx")
+    from . import model_zoo
+
+    monkeypatch.setenv("HPCFAIR_AUTO_CONVERT", "1")
+    a = new_repo(tmp_path / "a")
+    model_zoo.save_skops(model_zoo.pipeline(), write(a / "models" / "pipe.skops", b""))
+    make_dataset(a / "data", files=4)
+    added = api.add(["models/pipe.skops", "data"], repo=a, params={"C": 1.0})
+    assert added.items[0].conversion["status"] == "converted"
+    connect(a, remote_spec)
+    assert api.push(repo=a).exit_code == 0
+    b = new_repo(tmp_path / "b")
+    shutil.copy(a / "models" / "pipe.skops.hpcfair", write(b / "models" / "pipe.skops.hpcfair", b""))
+    connect(b, remote_spec)
+    result = api.pull(["pipe", "data"], repo=b, only="onnx")
+    assert result.exit_code == 0 and result.no_derived_form == ["data"]
+    assert (b / "models" / "pipe.onnx").read_bytes() == (a / ".hpcfair" / "files" / "sha256" /
+                                                         added.items[0].conversion["oid"][:2] /
+                                                         added.items[0].conversion["oid"][2:]).read_bytes()
+    assert not (b / "models" / "pipe.skops").exists() and not (b / "data").exists()
+    with Repo(b) as r:
+        assert not r.store.exists(api.show("pipe", repo=b).oid)  # the source bytes stayed on the remote
+    shown = api.show("pipe.onnx", repo=b)
+    assert shown.provenance["results"]["parity"]["max_rel"] <= 1e-4
+    assert shown.provenance["runtime"]["hyperparameters"] == {"C": 1.0}
+    assert api.pull(repo=b, only="onnx").no_derived_form == []  # the pointer pipe.skops.hpcfair -> its ONNX form

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import api
+from .model_cmds import parity_line, signature_line
 from ._common import emit, human_size, json_option, short
 
 
@@ -49,9 +50,39 @@ def _render_show(v) -> None:
             ("path", v.path), ("size", human_size(v.size)), ("files", str(v.nfiles)), ("oid", v.oid),
             ("created", v.created), ("parent", v.parent or "-"), ("tags", ", ".join(v.tags) or "-"),
             ("stored here", "yes" if v.stored else "no (hpcfair pull)")]
+    signature = v.metadata.pop("signature", None)
     rows += [(key, ", ".join(val) if isinstance(val, list) else str(val)) for key, val in v.metadata.items()]
+    if signature:
+        rows += [("inputs", signature_line(signature.get("inputs", []))),
+                 ("outputs", signature_line(signature.get("outputs", [])))]
+    rows += [("onnx form" if d["artifact"].endswith(".onnx") else "derived", f"{d['artifact']} v{d['version']} "
+              f"{short(d['pid'])}") for d in v.derived]
+    rows += _provenance_rows(v.provenance)
     for key, value in rows:
         click.echo(f"{key + ':':<13}{value}")
+
+
+def _provenance_rows(p: dict) -> list[tuple[str, str]]:
+    if not p:
+        return []
+    tool = p["generated_by"]
+    rows = [("made by", f"{p['activity']} ({tool.get('converter', tool.get('tool', '?'))} converter "
+             f"v{tool.get('converter_version', '?')})"),
+            ("from", ", ".join(p["derived_from"])),
+            ("packages", ", ".join(f"{k} {v}" for k, v in sorted(tool.get("packages", {}).items())) or "-")]
+    if "parity" in p.get("results", {}):
+        rows.append(("parity", parity_line(p["results"]["parity"])))
+    params = {k: v for k, v in p.get("parameters", {}).items() if v not in (None, [], {}, False)}
+    rows.append(("parameters", ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "-"))
+    runtime = p.get("runtime")
+    if runtime:
+        hw = runtime["hardware"]
+        rows.append(("runtime", f"{runtime['python']}, {runtime['platform']['system']} "
+                     f"{runtime['platform']['machine']}, {hw['cpus']} x {hw['cpu']}"
+                     + (f", GPUs: {', '.join(hw['gpus'])}" if hw["gpus"] else ", no GPU")))
+        if runtime.get("hyperparameters"):
+            rows.append(("hyperparams", ", ".join(f"{k}={v}" for k, v in runtime["hyperparameters"].items())))
+    return rows
 
 
 @click.command("tag")

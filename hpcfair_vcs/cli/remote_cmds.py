@@ -138,6 +138,9 @@ def _render_transfer(verb: str):
                    f"[{s.remote}]")
         for pid in s.missing_locally:
             click.echo(f"  not stored here, not pushed: {pid}", err=True)
+        for spec in s.no_derived_form:
+            click.echo(f"  {spec} has no such derived form (hint: `hpcfair convert {spec}` on a clone that has it)",
+                       err=True)
         for oid in s.objects_corrupt:
             click.echo(f"hpcfair: error: object {oid} on remote {s.remote} is corrupt: not stored "
                        "(hint: push a good copy from another clone)", err=True)
@@ -179,8 +182,9 @@ def push_cmd(artifacts, remote, jobs, accept_new_host, as_json) -> None:
 @jobs_opt
 @accept_opt
 @click.option("--force", is_flag=True, help="Overwrite local changes that are not stored.")
+@click.option("--only", type=click.Choice(["onnx"]), help="Only this derived form of each model (its ONNX file).")
 @json_option
-def pull_cmd(targets, remote, jobs, accept_new_host, force, as_json) -> None:
+def pull_cmd(targets, remote, jobs, accept_new_host, force, only, as_json) -> None:
     """Download and check out artifacts: NAME[@VERSION|@TAG], PID or path (default: every pointer).
 
     Every object is checked against its sha256 first; a corrupt one is not stored (exit 3).
@@ -189,10 +193,11 @@ def pull_cmd(targets, remote, jobs, accept_new_host, force, as_json) -> None:
     Examples:
       git clone ... && hpcfair pull
       hpcfair pull hpcfair:5f0c1a2b3c4d          # works in a fresh `hpcfair init`
+      hpcfair pull encoder --only onnx           # just the ONNX form, not the PyTorch file
     """
     with TransferProgress("pull", enabled=False if as_json else None) as bar:
         result = api.pull(targets, remote=remote, jobs=jobs, force=force, callback=bar.callback,
-                          accept_new_host=accept_new_host)
+                          accept_new_host=accept_new_host, only=only)
     emit(result, as_json, _render_transfer("pulled"))
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)

@@ -7,6 +7,7 @@ import click
 from .. import api
 from ._common import emit, human_size, json_option, short
 from ._progress import ByteProgress
+from .model_cmds import conversion_options, parity_line, signature_line
 
 
 @click.command("init")
@@ -33,24 +34,35 @@ def init_cmd(path: str, as_json: bool) -> None:
 @click.option("--description", help="What the artifact is.")
 @click.option("--license", "license_", help="License identifier, e.g. CC-BY-4.0.")
 @click.option("--author", "authors", multiple=True, help="An author (repeatable).")
+@click.option("--no-convert", is_flag=True, help="Do not convert models to ONNX (see convert.auto).")
+@conversion_options
 @json_option
-def add_cmd(paths, name, kind, tags, description, license_, authors, as_json) -> None:
+def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert, framework, inputs, opset,
+            model_class, model_args, trust_pickle, params, as_json) -> None:
     """Store files or folders and record a new version when they changed.
 
-    Writes PATH.hpcfair beside each path: commit it to git.
+    Writes PATH.hpcfair beside each path: commit it to git. Models are then
+    converted to ONNX and checked (see `hpcfair convert`); a model that cannot
+    be converted stays stored, and the command says why.
 
     \b
     Examples:
-      hpcfair add models/encoder.pt --tag mnist
+      hpcfair add models/encoder.pt --tag mnist --input x:N,1,28,28:float32
+      hpcfair add models/decoder.keras
       hpcfair add data/digits/ --kind dataset --license CC-BY-4.0
     """
     bar = ByteProgress("hashing", enabled=None if not as_json else False)
     try:
         result = api.add(paths, name=name, kind=kind, tags=tags, description=description,
-                         license=license_, authors=authors, on_start=bar.start, progress=bar.advance)
+                         license=license_, authors=authors, on_start=bar.start, progress=bar.advance,
+                         convert=False if no_convert else None, framework=framework, inputs=inputs,
+                         model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
+                         opset=opset, params=params)
     finally:
         bar.close()
     emit(result, as_json, _render_add)
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)
 
 
 def _render_add(result) -> None:
@@ -66,8 +78,23 @@ def _render_add(result) -> None:
                        f"({item.duplicate_of['pid']}): no new object stored")
         if item.tags:
             click.echo(f"  tags: {', '.join(item.tags)}")
+        if item.conversion:
+            _render_conversion(item.artifact, item.conversion)
     if any(i.new_version for i in result.items):
         click.echo("Commit the pointer files: git add " + " ".join(i.pointer for i in result.items))
+
+
+def _render_conversion(artifact: str, c: dict) -> None:
+    if c["status"] == "converted":
+        cached = ", cached" if c["cached"] else ""
+        click.echo(f"  ONNX: {c['artifact']} v{c['version']}{cached}; parity {parity_line(c['parity'])}")
+    elif c["status"] == "validated":
+        click.echo(f"  ONNX: valid; inputs {signature_line(c['signature'].get('inputs', []))}")
+    elif c["status"] == "skipped":
+        click.echo(f"  not converted to ONNX: {c['reason']}" + (f" (hint: {c['hint']})" if c["hint"] else ""))
+    else:
+        click.echo(f"hpcfair: error: converting {artifact} to ONNX failed: {c['message']}"
+                   + (f" (hint: {c['hint']})" if c["hint"] else ""), err=True)
 
 
 @click.command("status")
@@ -77,7 +104,8 @@ def status_cmd(as_json: bool) -> None:
 
     \b
     States: in sync, modified (add it), missing (checkout), not stored (pull),
-    no pointer (checkout NAME), corrupt pointer (restore it from git).
+    no pointer (checkout NAME), corrupt pointer (restore it from git),
+    derived (an ONNX form kept in the store; checkout NAME places it).
     Exits 3 when a pointer file is corrupt.
 
     \b

@@ -12,16 +12,16 @@ from __future__ import annotations
 import os
 import re
 import stat as stat_mod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .. import __version__, gitignore
 from .. import pointer as pointer_mod
 from .._io import remove_stale_tmp
 from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError, UsageError
-from ..records import MetadataRecord, VersionRecord, pid_of
+from ..records import MetadataRecord, VersionRecord, pid_of, utc_now
 from ..refs import ArtifactRef, check_name, check_tag
 from ..repo import Repo, open_repo
 from ..results import AddedItem, AddResult
@@ -53,11 +53,17 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         kind: str | None = None, tags: Sequence[str] = (), description: str | None = None,
         license: str | None = None, authors: Sequence[str] = (),
         progress: Callable[[int], None] | None = None, on_start: Callable[[int], None] | None = None,
+        convert: bool | None = None, framework: str = "auto", inputs: Sequence[str] = (),
+        model_class: str | None = None, model_args: Mapping[str, Any] | None = None,
+        trust_pickle: bool = False, opset: int | None = None, params: Mapping[str, Any] | None = None,
         ) -> AddResult:
     """Track *paths* (files or folders) as artifacts; one version each when content changed.
 
     *on_start* is told the total bytes to read before hashing begins; *progress*
-    is told the bytes read as they are hashed.
+    is told the bytes read as they are hashed. Models are then converted to
+    ONNX (unless *convert* is False, or None and ``convert.auto`` is off); the
+    outcome is in each item's ``conversion``: a failed conversion never undoes
+    the add. The conversion options are those of ``hpcfair convert``.
 
     Raises:
         UsageError: ``name`` with several paths, or an unknown kind.
@@ -92,6 +98,12 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         items = [_record(r, content, plan, kind, tags, description, license, list(authors))
                  for content, plan in zip(contents, plans)]
     r.state.flush()
+    if convert if convert is not None else r.config["convert"]["auto"]:
+        from .convert import ConvertRequest, convert_added
+
+        convert_added(r, items, ConvertRequest(
+            framework=framework, inputs=inputs, model_class=model_class, model_args=model_args or {},
+            trust_pickle=trust_pickle, opset=opset, params=params or {}))
     return AddResult(items)
 
 
@@ -230,7 +242,7 @@ def _record(r: Repo, content: _Content, plan: tuple[str, ArtifactRef | None, poi
         record = VersionRecord(
             artifact=name, kind=chosen_kind, number=number,
             object={"oid": content.oid, "size": content.size, "nfiles": content.nfiles},
-            path=content.relpath, parent=parent_id, created=_now(),
+            path=content.relpath, parent=parent_id, created=utc_now(),
             tool={"name": "hpcfair", "version": __version__}, metadata=ref.metadata)
         ref.versions.append(r.records.put(record))
     version_id = ref.versions[-1]
@@ -252,7 +264,7 @@ def _record(r: Repo, content: _Content, plan: tuple[str, ArtifactRef | None, poi
 
 def _guess_kind(path: Path) -> str:
     if path.is_dir():
-        return "dataset"
+        return "model" if (path / "saved_model.pb").is_file() else "dataset"
     return "model" if path.suffix.lower() in MODEL_SUFFIXES else "dataset"
 
 
@@ -278,5 +290,3 @@ def _find_duplicate(r: Repo, oid: str, name: str) -> dict[str, str] | None:
     return None
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import InvalidNameError, VersionNotFoundError
-from ..records import pid_of
+from ..records import ProvenanceRecord, RuntimeRecord, VersionRecord, pid_of
 from ..refs import check_tag
 from ..repo import Repo, open_repo
 from ..results import LogResult, TagResult, VersionInfo
+from .derived import derived_forms
 from .resolve import describe, describe_id, resolve, split_spec
 
 
@@ -30,7 +33,34 @@ def show(spec: str, *, repo: Repo | str | None = None) -> VersionInfo:
         ArtifactNotFoundError, VersionNotFoundError.
     """
     r = open_repo(repo)
-    return describe(r, resolve(r, spec))
+    resolved = resolve(r, spec)
+    info = describe(r, resolved)
+    info.provenance = provenance_of(r, resolved.record)
+    info.derived = [{"artifact": ref.name, "version": ref.number_of(vid), "pid": pid_of(vid)}
+                    for ref, vid in derived_forms(r, resolved.record.oid)]
+    return info
+
+
+def provenance_of(r: Repo, record: VersionRecord) -> dict[str, Any]:
+    """How a derived version was made, its sources named as NAME@N when they are known here."""
+    if not record.provenance or not r.records.exists(record.provenance):
+        return {}
+    provenance = r.records.get(record.provenance, ProvenanceRecord)
+    doc = {k: v for k, v in provenance.to_dict().items() if k not in ("type", "runtime")}
+    doc["derived_from"] = [_label(r, vid) for vid in provenance.derived_from]
+    if provenance.runtime and r.records.exists(provenance.runtime):
+        runtime = r.records.get(provenance.runtime, RuntimeRecord).to_dict()
+        doc["runtime"] = {k: v for k, v in runtime.items() if k != "type"}
+    return doc
+
+
+def _label(r: Repo, version_id: str) -> str:
+    if r.records.exists(version_id):
+        record = r.records.get(version_id, VersionRecord)
+        ref = r.refs.find(record.artifact)
+        if ref and version_id in ref.versions:
+            return f"{ref.name}@{ref.number_of(version_id)} ({pid_of(version_id)})"
+    return pid_of(version_id)
 
 
 def tag(spec: str, tag_name: str, *, repo: Repo | str | None = None, delete: bool = False) -> TagResult:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import HpcfairError
+from ..errors import HpcfairError, UsageError
 from ..records import VersionRecord
 from ..remotes.connect import Remote, open_remote
-from ..remotes.sync import adopt_record, download, merge_refs, objects_of, probe, read_remote_refs
+from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
 from ..repo import Repo, open_repo
 from ..results import TransferSummary
 from ..tree import is_tree
 from ..workspace import find_pointers
 from .checkout import checkout
+from .derived import derived_forms
 from .resolve import resolve
 
 
@@ -41,14 +43,14 @@ def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None
     probe(rem, create=False)
     theirs = read_remote_refs(rem)
     wanted = {v for ref in theirs for v in ref.versions} | {ref.metadata for ref in theirs if ref.metadata}
-    for _ in range(2):  # versions first, then the metadata records they name
+    versions = {v for ref in theirs for v in ref.versions}
+    for _ in range(3):  # versions, then the metadata and provenance they name, then runtime records
         missing = {i for i in wanted if not r.records.exists(i)}
         moved = download(r, rem, rem.records, missing, adopt_record(r), jobs, DEFAULT_CALLBACK, "records")
         summary.records_transferred += len(moved.transferred)
         summary.objects_corrupt += sorted(moved.corrupt)
         summary.objects_failed += sorted(moved.failed)
-        wanted = {r.records.get(v, VersionRecord).metadata for ref in theirs for v in ref.versions
-                  if r.records.exists(v)} - {None}
+        wanted = {i for v in versions if r.records.exists(v) for i in linked_records(r, v)}
     with r.lock:
         for ref in theirs:
             usable = [v for v in ref.versions if r.records.exists(v)]
@@ -63,15 +65,17 @@ def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None
 
 def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote: str | None = None,
          jobs: int | None = None, force: bool = False, callback: Any = None,
-         accept_new_host: bool = False) -> TransferSummary:
+         accept_new_host: bool = False, only: str | None = None) -> TransferSummary:
     """Fetch, download the objects *targets* need (default: every pointer file), check them out.
 
     Targets are ``NAME[@VERSION|@TAG]``, PIDs or paths. Each object is verified by its
     sha256 before it enters the store; a corrupt one is reported (exit 3) and its
-    target is not checked out, while the others still are.
+    target is not checked out, while the others still are. ``only="onnx"`` pulls
+    and checks out each target's ONNX form instead of the target itself (targets
+    without one are listed in ``no_derived_form``).
 
     Raises:
-        RemoteNotFoundError, RemoteError (exit 4).
+        RemoteNotFoundError, RemoteError (exit 4), UsageError (an unknown *only*).
     """
     from fsspec.callbacks import DEFAULT_CALLBACK
 
@@ -80,6 +84,8 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
     summary = TransferSummary(remote=rem.name)
     _fetch_into(r, rem, summary, jobs)
     wanted = _wanted(r, targets)  # spec -> top object id
+    if only is not None:
+        wanted = _derived_forms(r, wanted, only, summary)
     adopt = r.store.adopt
     tops = {oid for oid in wanted.values() if oid and not r.store.exists(oid)}
     moved = download(r, rem, rem.objects, tops, adopt, jobs, DEFAULT_CALLBACK)
@@ -116,6 +122,38 @@ def _wanted(r: Repo, targets: Sequence[str]) -> dict[str, str | None]:
                 continue  # status reports corrupt pointers
         return found
     return {spec: resolve(r, spec).record.oid for spec in targets}
+
+
+DERIVED_KINDS = {"onnx": "convert"}  # --only value -> the activity that makes that form
+
+
+def _derived_forms(r: Repo, wanted: dict[str, str | None], only: str,
+                   summary: TransferSummary) -> dict[str, str | None]:
+    """Replace each target by its derived form (``NAME.onnx@N``); an ONNX artifact stays itself."""
+    if only not in DERIVED_KINDS:
+        raise UsageError(f"--only {only!r} is not a derived kind", hint=f"use one of {', '.join(DERIVED_KINDS)}")
+    forms: dict[str, str | None] = {}
+    for spec, oid in wanted.items():
+        found = derived_forms(r, oid, DERIVED_KINDS[only]) if oid else []
+        if found:
+            ref, version_id = found[0]
+            forms[f"{ref.name}@{ref.number_of(version_id)}"] = r.records.get(version_id, VersionRecord).oid
+        elif _is_derived(r, spec):
+            forms[spec] = oid
+        else:
+            summary.no_derived_form.append(spec)
+    return forms
+
+
+def _is_derived(r: Repo, spec: str) -> bool:
+    """Whether *spec* (a name, a PID, or a pointer file found by ``_wanted``) is a derived version."""
+    from .. import pointer as pointer_mod
+
+    try:
+        target = pointer_mod.read(Path(spec)).pid if spec.endswith(pointer_mod.SUFFIX) else spec
+        return bool(resolve(r, target).record.provenance)
+    except HpcfairError:
+        return False
 
 
 def _complete(r: Repo, oid: str) -> bool:

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from .. import pointer as pointer_mod
 from ..errors import HpcfairError
+from ..records import VersionRecord
+from ..refs import ArtifactRef
 from ..repo import Repo, open_repo
 from ..results import StatusEntry, StatusResult
 from ..workspace import WorkspaceHasher, find_pointers, to_relpath
 
 IN_SYNC, MODIFIED, MISSING, NOT_STORED = "in sync", "modified", "missing", "not stored"
-NO_POINTER, CORRUPT_POINTER = "no pointer", "corrupt pointer"
+NO_POINTER, CORRUPT_POINTER, DERIVED = "no pointer", "corrupt pointer", "derived"
 
 
 def status(*, repo: Repo | str | None = None) -> StatusResult:
@@ -21,7 +23,9 @@ def status(*, repo: Repo | str | None = None) -> StatusResult:
     ``missing`` (the data is absent but stored: ``checkout`` restores it);
     ``not stored`` (the pointer's object is not in the local store: ``pull``);
     ``no pointer`` (a known artifact whose pointer file was deleted);
-    ``corrupt pointer`` (the pointer file does not parse).
+    ``corrupt pointer`` (the pointer file does not parse); ``derived`` (an
+    artifact made from another, such as an ONNX form, that is not checked out:
+    it lives in the store until ``checkout NAME`` places it).
     """
     r = open_repo(repo)
     hasher = WorkspaceHasher(r.root, r.state)
@@ -29,11 +33,16 @@ def status(*, repo: Repo | str | None = None) -> StatusResult:
     seen = {e.path for e in entries}
     for ref in r.refs.all():
         if ref.path not in seen:
-            entries.append(StatusEntry(path=ref.path, artifact=ref.name, state=NO_POINTER,
-                                       version=len(ref.versions) or None,
-                                       detail=f"`hpcfair checkout {ref.name}` writes it again"))
+            entries.append(_without_pointer(r, ref))
     r.state.flush()
     return StatusResult(sorted(entries, key=lambda e: e.path))
+
+
+def _without_pointer(r: Repo, ref: ArtifactRef) -> StatusEntry:
+    derived = bool(ref.head and r.records.exists(ref.head) and r.records.get(ref.head, VersionRecord).provenance)
+    return StatusEntry(path=ref.path, artifact=ref.name, state=DERIVED if derived else NO_POINTER,
+                       version=len(ref.versions) or None,
+                       detail=f"`hpcfair checkout {ref.name}` " + ("places it" if derived else "writes it again"))
 
 
 def _entry_for(r: Repo, hasher: WorkspaceHasher, pointer_file: Path) -> StatusEntry:

@@ -19,11 +19,11 @@ from typing import Any
 
 from .._io import remove_stale_tmp, tmp_name
 from ..errors import CorruptRecordError, HpcfairError
-from ..records import MetadataRecord, VersionRecord
+from ..records import RECORD_TYPES, ProvenanceRecord, VersionRecord
 from ..refs import NAME_RE, ArtifactRef
 from ..repo import Repo
 from ..tree import is_tree, is_valid_oid
-from . import ssh_bulk
+from . import local_copy, ssh_bulk
 from .connect import Remote, RemoteError, explain
 
 
@@ -95,6 +95,10 @@ def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, 
     try:
         status = compare_status(src_db, dest, hash_infos(oids), check_deleted=False, jobs=jobs)
         new = {h.value for h in status.new}
+        if local_copy.usable(remote) and subdir == "files/sha256":
+            moved, failed = local_copy.push(remote, repo.store, new, jobs, callback)
+            return Moved(transferred=moved, skipped=len(oids) - len(new), failed=failed,
+                         nbytes=sum(sizes.get(o, 0) for o in moved))
         bulk: set[str] = set()
         small = sorted(o for o in new if sizes.get(o, 0) <= ssh_bulk.MAX_OBJECT)
         if ssh_bulk.usable(remote, len(small)):
@@ -118,6 +122,9 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
     if not oids:
         return Moved()
     remove_stale_tmp(repo.tmp_dir)
+    if local_copy.usable(remote) and subdir == "files/sha256":
+        adopted, corrupt, failed = local_copy.pull(remote, repo.store, oids, jobs, callback)
+        return Moved(transferred=set(adopted), corrupt=corrupt, failed=failed, nbytes=sum(adopted.values()))
     staging = tmp_name(repo.tmp_dir, "incoming-")
     staging.mkdir()
     moved = Moved()
@@ -245,19 +252,25 @@ def merge_refs(ours: ArtifactRef | None, theirs: ArtifactRef) -> ArtifactRef:
 
 
 def records_needed(repo: Repo, refs: Iterable[ArtifactRef]) -> set[str]:
-    """Version and metadata record ids that *refs* name and that exist locally."""
+    """Record ids that *refs* name, directly or through their versions, and that exist locally."""
     needed: set[str] = set()
     for ref in refs:
-        ids = list(ref.versions) + ([ref.metadata] if ref.metadata else [])
-        for record_id in ids:
-            if repo.records.exists(record_id):
-                needed.add(record_id)
+        if ref.metadata and repo.records.exists(ref.metadata):
+            needed.add(ref.metadata)
         for version_id in ref.versions:
             if repo.records.exists(version_id):
-                meta = repo.records.get(version_id, VersionRecord).metadata
-                if meta and repo.records.exists(meta):
-                    needed.add(meta)
+                needed |= {version_id} | {i for i in linked_records(repo, version_id) if repo.records.exists(i)}
     return needed
+
+
+def linked_records(repo: Repo, version_id: str) -> set[str]:
+    """The metadata, provenance and runtime record ids a stored version names."""
+    version = repo.records.get(version_id, VersionRecord)
+    linked = {i for i in (version.metadata, version.provenance) if i}
+    if version.provenance and repo.records.exists(version.provenance):
+        runtime = repo.records.get(version.provenance, ProvenanceRecord).runtime
+        linked |= {runtime} if runtime else set()
+    return linked
 
 
 def objects_of(repo: Repo, oid: str) -> tuple[set[str], bool]:
@@ -283,7 +296,7 @@ def adopt_record(repo: Repo):
             doc = json.loads(data)
         except ValueError:
             return False
-        if not isinstance(doc, dict) or doc.get("type") not in (VersionRecord.TYPE, MetadataRecord.TYPE):
+        if not isinstance(doc, dict) or doc.get("type") not in RECORD_TYPES:
             return False
         return repo.records.put_bytes(data) == record_id
     return adopt

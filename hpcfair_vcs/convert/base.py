@@ -1,0 +1,132 @@
+"""The converter protocol: one small template class that every framework fills in.
+
+A converter knows how to recognise its files (without importing its
+framework), load a model safely, read or accept its input signature, export
+it to ONNX and run it natively. :meth:`Converter.convert` strings these
+together, tidies the ONNX file (``onnx_file.finish``) and proves parity
+(``parity.check``). Converters work on paths and arrays; they know nothing
+of the repository.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..errors import MissingDependencyError, UsageError
+from .signature import Signature, TensorSpec
+
+
+@dataclass
+class ConvertOptions:
+    """What a conversion may be told beyond the model file."""
+
+    opset: int = 18
+    inputs: list[TensorSpec] = field(default_factory=list)  # from --input; overrides the model's own
+    model_class: str | None = None  # "module:Class" for a PyTorch state_dict
+    model_args: dict[str, Any] = field(default_factory=dict)  # keyword arguments for that class
+    trust_pickle: bool = False
+    tolerance: float = 1e-4
+    sample: dict[str, Any] | None = None  # a user-given input (name -> array) also checked for parity
+    seed: int = 0
+
+    def cache_parameters(self) -> dict[str, Any]:
+        """The options that change the ONNX file (the conversion cache key uses them)."""
+        return {"opset": self.opset, "inputs": [str(t) for t in self.inputs],
+                "model_class": self.model_class, "model_args": self.model_args}
+
+
+@dataclass
+class Conversion:
+    """The outcome of one conversion: where the ONNX file is and how good it is."""
+
+    onnx_path: Path
+    converter: str
+    converter_version: str
+    signature: Signature
+    parity: dict[str, Any]
+    packages: dict[str, str]  # versions of the packages involved
+    parameters: dict[str, Any]
+
+
+class Converter:
+    """Base class; subclasses set the class attributes and override the five primitives."""
+
+    name = ""  # registry key, also the framework recorded in metadata
+    version = "1"  # bump when the same input would now give a different ONNX file
+    modules: tuple[str, ...] = ()  # import names that must be installed
+    extra = ""  # the hpcfair extra that installs them
+    packages: tuple[str, ...] = ("onnx", "onnxruntime")  # distributions recorded in provenance
+    suffixes: tuple[str, ...] = ()
+    inputs_from_model = True  # False: the file does not say what its inputs are (--input needed)
+
+    # --- primitives ------------------------------------------------------------
+    def matches(self, path: Path) -> bool:
+        """Whether *path* looks like this framework's file; must not import the framework."""
+        return path.suffix.lower() in self.suffixes
+
+    def load(self, path: Path, options: ConvertOptions) -> Any:
+        """Raises ModelLoadError, UntrustedPickleError."""
+        raise NotImplementedError
+
+    def input_specs(self, model: Any, options: ConvertOptions) -> list[TensorSpec]:
+        """The model's inputs: ``options.inputs`` when given, else what the model declares."""
+        if options.inputs:
+            return options.inputs
+        raise UsageError(f"a {self.name} model does not say what its inputs are",
+                         hint="give them with --input NAME:SHAPE:DTYPE, e.g. --input x:N,1,28,28:float32")
+
+    def export(self, model: Any, inputs: list[TensorSpec], options: ConvertOptions, out: Path) -> None:
+        """Write the ONNX file to *out*. Raises ConversionError."""
+        raise NotImplementedError
+
+    def run(self, model: Any, feeds: dict[str, Any], output_names: list[str]) -> list[Any]:
+        """Run the native model; return numpy arrays in the order of *output_names*."""
+        raise NotImplementedError
+
+    # --- the template ----------------------------------------------------------
+    def convert(self, path: Path, out: Path, options: ConvertOptions) -> Conversion:
+        """Load, export, tidy and check. Raises the errors of the primitives and ParityError."""
+        from . import onnx_file, parity
+
+        self.require()
+        model = self.load(path, options)
+        inputs = self.input_specs(model, options)
+        self.export(model, inputs, options, out)
+        signature = onnx_file.finish(out, expected_inputs=inputs)
+        numbers = parity.check(self, model, out, signature, options)
+        return Conversion(onnx_path=out, converter=self.name, converter_version=self.version,
+                          signature=signature, parity=numbers, packages=self.package_versions(),
+                          parameters=options.cache_parameters())
+
+    def require(self) -> None:
+        """Raises MissingDependencyError naming the pip line when a module is missing."""
+        for module in (*self.modules, "onnx", "onnxruntime"):
+            if importlib.util.find_spec(module) is None:
+                extra = self.extra or "torch"
+                raise MissingDependencyError(
+                    f"converting {self.name} models needs the Python package {module!r}",
+                    hint=f"pip install 'hpcfair[{extra}]'")
+
+    def package_versions(self) -> dict[str, str]:
+        found = {}
+        for dist in self.packages:
+            try:
+                found[dist] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                continue
+        return found
+
+    def cache_identity(self) -> dict[str, Any]:
+        """Converter name, its version and the exporter packages' versions (no imports)."""
+        return {"converter": self.name, "version": self.version, "packages": self.package_versions()}
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an exception from a framework: its first meaningful line, shortened."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    summary = next((line for line in lines if not line.startswith(("[", "-", "#"))), type(exc).__name__)
+    return summary[:300]

@@ -1,0 +1,342 @@
+"""``hpcfair convert``: a stored model's ONNX form, as a derived artifact with provenance.
+
+The source version's bytes are linked into a scratch folder under its
+original file name, the converter the file calls for runs there, and the
+ONNX file is stored as a version of ``NAME.onnx`` whose provenance names the
+source version, the converter and its version, the opset, the parameters, the
+parity numbers and a runtime snapshot. Conversions are cached by (source
+object, converter and its version, exporter package versions, parameters):
+asking again imports no framework and runs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import config as config_mod
+from .._io import atomic_write, tmp_name
+from ..convert import registry
+from ..convert.base import Conversion, ConvertOptions, Converter
+from ..convert.signature import Signature, TensorSpec, parse_tensor
+from ..errors import (ArtifactNotFoundError, HpcfairError, MissingDependencyError, ParityError, PathNotFoundError, PathOutsideRepoError,
+                      UsageError)
+from ..materialize import place_object
+from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, canonical_bytes, pid_of
+from ..repo import Repo, open_repo
+from ..results import AddedItem, ConvertResult
+from ..tree import is_tree
+from ..workspace import resolve_user_path, to_relpath
+from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version
+from .resolve import Resolved, resolve
+
+SUFFIX = ".onnx"
+CACHE_DIR = "cache/conversions"
+
+
+@dataclass
+class ConvertRequest:
+    """Everything a user can say about a conversion; None means "the configured default"."""
+
+    framework: str = "auto"
+    opset: int | None = None
+    inputs: Sequence[str] = ()  # NAME:SHAPE:DTYPE
+    model_class: str | None = None
+    model_args: Mapping[str, Any] = field(default_factory=dict)
+    trust_pickle: bool = False
+    tolerance: float | None = None
+    sample: str | os.PathLike | None = None  # .npy / .npz with a real input
+    params: Mapping[str, Any] = field(default_factory=dict)  # hyper-parameters for the runtime record
+
+    def options(self, settings: dict[str, Any]) -> ConvertOptions:
+        return ConvertOptions(
+            opset=int(self.opset or settings["opset"]), inputs=[parse_tensor(t) for t in self.inputs],
+            model_class=self.model_class, model_args=dict(self.model_args), trust_pickle=self.trust_pickle,
+            tolerance=float(self.tolerance if self.tolerance is not None else settings["tolerance"]),
+            sample=load_sample(Path(self.sample)) if self.sample else None)
+
+
+def convert(target: str | os.PathLike, *, repo: Repo | str | None = None, output: str | os.PathLike | None = None,
+            name: str | None = None, request: ConvertRequest | None = None, **options: Any) -> ConvertResult:
+    """Convert a stored model (``NAME[@VERSION]``, a PID, or a path) to ONNX and store the result.
+
+    A path that is not tracked yet is added first. Keyword *options* are the
+    fields of :class:`ConvertRequest`.
+
+    Raises:
+        ArtifactNotFoundError, UsageError (a dataset, a bad --input), MissingDependencyError (exit 4),
+        ModelLoadError, UntrustedPickleError, ConversionError (exit 1), ParityError (exit 3).
+    """
+    request = request or ConvertRequest(**options)
+    r = open_repo(repo)
+    source = _source(r, target)
+    result = convert_version(r, source, request, name=name)
+    if output is not None:
+        result.output = _write_output(r, result.oid, output)
+    return result
+
+
+def convert_file(path: str | os.PathLike, output: str | os.PathLike, *, request: ConvertRequest | None = None,
+                 **options: Any) -> ConvertResult:
+    """Convert a model file outside any repository; nothing is stored. Raises as :func:`convert`."""
+    request = request or ConvertRequest(**options)
+    source = Path(path)
+    if not source.exists():
+        raise PathNotFoundError(f"{path} does not exist")
+    converter = _converter_for(source, request.framework)
+    out = Path(output)
+    conversion = converter.convert(source, out, request.options(config_mod.defaults()["convert"]))
+    return ConvertResult(source=os.fspath(path), source_pid=None, framework=converter.name,
+                         converter=converter.name, converter_version=converter.version, artifact=None,
+                         version=None, pid=None, oid="", size=out.stat().st_size,
+                         signature=conversion.signature.to_dict(), parity=conversion.parity, output=os.fspath(out))
+
+
+def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: str | None = None) -> ConvertResult:
+    """The ONNX form of one stored version (from the cache when it was made before)."""
+    if source.record.kind != "model":
+        raise UsageError(f"{source.record.artifact} is a dataset; only models are converted",
+                         hint="add it with --kind model if it is a model")
+    options = request.options(r.config["convert"])
+    with _scratch(r) as scratch:
+        local = _link_source(r, source.record, scratch)
+        converter = _converter_for(local, request.framework)
+        if converter.name == "onnx":
+            return _validate_onnx(r, source, converter, local, options)
+        if not options.inputs and not converter.inputs_from_model:
+            options.inputs = _recorded_inputs(r, source)  # what an earlier conversion was told
+        key = _cache_key(source.record.oid, converter, options)
+        cached = _from_cache(r, key, options)
+        if cached is not None:
+            return _result(r, source, converter, *cached, cached=True)
+        out = scratch / f"{Path(source.record.path).stem or 'model'}{SUFFIX}"
+        conversion = converter.convert(local, out, options)
+        with r.lock:
+            ref, version_id = _store(r, source, converter, conversion, request, name)
+            _update_source_metadata(r, source, converter.name, conversion.signature)
+        _remember(r, key, version_id)
+    return _result(r, source, converter, ref.name, version_id, cached=False)
+
+
+def convert_added(r: Repo, items: list[AddedItem], request: ConvertRequest) -> None:
+    """Convert each newly added model; record the outcome on the item (never raise for one model)."""
+    for item in items:
+        if item.kind != "model":
+            continue
+        try:
+            source = resolve(r, f"{item.artifact}@{item.version}")
+            converted = convert_version(r, source, request)
+            status = "validated" if converted.converter == "onnx" else "converted"
+            item.conversion = {"status": status, **converted.to_dict()}
+        except (MissingDependencyError, UsageError) as exc:  # nothing wrong with the model: say how to convert
+            item.conversion = {"status": "skipped", "reason": exc.message, "hint": exc.hint}
+        except HpcfairError as exc:
+            item.conversion = {"status": "failed", **exc.to_dict()}
+
+
+def onnx_form(r: Repo, source: Resolved) -> tuple[str, str] | None:
+    """(artifact, version id) of the stored ONNX form of *source*, or None."""
+    forms = derived_forms(r, source.record.oid, activity="convert")
+    return (forms[0][0].name, forms[0][1]) if forms else None
+
+
+# --- steps -------------------------------------------------------------------------
+
+def _source(r: Repo, target: str | os.PathLike) -> Resolved:
+    text = os.fspath(target)
+    try:
+        return resolve(r, text)
+    except ArtifactNotFoundError:
+        if not _looks_like_path(r, text):
+            raise
+    path = resolve_user_path(r.root, text)
+    ref = r.refs.by_path(to_relpath(r.root, path))
+    from .add import add
+
+    added = add([path], repo=r, kind="model" if ref is None else None, convert=False).items[0]
+    return resolve(r, f"{added.artifact}@{added.version}")
+
+
+def _looks_like_path(r: Repo, text: str) -> bool:
+    try:
+        resolve_user_path(r.root, text)
+    except (PathNotFoundError, PathOutsideRepoError):
+        return False
+    return True
+
+
+def _converter_for(path: Path, framework: str) -> Converter:
+    converter = registry.detect(path, framework)
+    if converter is None:
+        raise UsageError(f"no converter recognises {path.name}",
+                         hint="name the framework with --framework torch|tensorflow|sklearn|onnx")
+    return converter
+
+
+class _scratch:
+    """A scratch folder under ``.hpcfair/tmp`` that is removed afterwards, whatever happens."""
+
+    def __init__(self, r: Repo) -> None:
+        self.path = tmp_name(r.tmp_dir, "convert-")
+
+    def __enter__(self) -> Path:
+        self.path.mkdir()
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _link_source(r: Repo, record: VersionRecord, scratch: Path) -> Path:
+    """The source's bytes under its own file name (loaders look at suffixes), linked, not copied."""
+    local = scratch / (Path(record.path).name or "model")
+    links = ["hardlink", "copy"]
+    if not is_tree(record.oid):
+        place_object(r.store, record.oid, local, links)
+        return local
+    for relpath, oid in r.store.read_tree(record.oid).items():
+        place_object(r.store, oid, local / relpath, links)
+    return local
+
+
+def _validate_onnx(r: Repo, source: Resolved, converter: Converter, local: Path,
+                   options: ConvertOptions) -> ConvertResult:
+    conversion = converter.convert(local, local.with_name("checked.onnx"), options)
+    with r.lock:
+        _update_source_metadata(r, source, "onnx", conversion.signature)
+    return ConvertResult(source=_label(source), source_pid=pid_of(source.version_id), framework="onnx",
+                         converter="onnx", converter_version=converter.version, artifact=source.record.artifact,
+                         version=source.number, pid=pid_of(source.version_id), oid=source.record.oid,
+                         size=source.record.object["size"], signature=conversion.signature.to_dict(), parity={})
+
+
+def _recorded_inputs(r: Repo, source: Resolved) -> list[TensorSpec]:
+    ref = source.ref
+    if ref is None or not ref.metadata:
+        return []
+    signature = r.records.get(ref.metadata, MetadataRecord).signature
+    return Signature.from_dict(signature).inputs if signature else []
+
+
+def _cache_key(source_oid: str, converter: Converter, options: ConvertOptions) -> str:
+    parts = {"source": source_oid, **converter.cache_identity(), **options.cache_parameters()}
+    if options.sample is not None:
+        parts["sample"] = {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in sorted(options.sample.items())}
+    return hashlib.sha256(canonical_bytes(parts)).hexdigest()
+
+
+def _from_cache(r: Repo, key: str, options: ConvertOptions) -> tuple[str, str] | None:
+    """(artifact, version id) when this exact conversion is stored and still meets the tolerance."""
+    try:
+        version_id = json.loads((r.control / CACHE_DIR / key).read_text())["version"]
+        version = r.records.get(version_id, VersionRecord)
+        ref = r.refs.get(version.artifact)
+    except (OSError, ValueError, KeyError, TypeError, HpcfairError):
+        return None
+    if version_id not in ref.versions or not r.store.exists(version.oid):
+        return None
+    parity = r.records.get(version.provenance, ProvenanceRecord).results.get("parity", {})
+    if parity.get("max_rel", 0.0) > options.tolerance:
+        raise ParityError(f"the stored ONNX form differs by {parity['max_rel']:.3g} (relative), more than "
+                          f"the tolerance {options.tolerance:g}")
+    return ref.name, version_id
+
+
+def _remember(r: Repo, key: str, version_id: str) -> None:
+    folder = r.control / CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / key, json.dumps({"version": version_id}).encode(), tmp_dir=r.tmp_dir)
+
+
+def _store(r: Repo, source: Resolved, converter: Converter, conversion: Conversion, request: ConvertRequest,
+           name: str | None) -> tuple[Any, str]:
+    from ..runtime.snapshot import snapshot
+
+    target = name or derived_name(source.record.artifact, SUFFIX)
+    provenance = ProvenanceRecord(
+        activity="convert", derived_from=[source.version_id], source_oids=[source.record.oid],
+        generated_by={"tool": "hpcfair", "converter": converter.name, "converter_version": converter.version,
+                      "packages": conversion.packages},
+        parameters={**conversion.parameters, "trust_pickle": request.trust_pickle,
+                    "tolerance": conversion.parity.get("tolerance")},
+        results={"parity": conversion.parity})
+    metadata = MetadataRecord(
+        name=target, kind="model", framework="onnx", signature=conversion.signature.to_dict(),
+        description=f"ONNX form of {_label(source)} (converted from {converter.name})")
+    staged = r.store.stage_file(conversion.onnx_path)
+    new = NewVersion(name=target, path=derived_path(r, source.record.path, target, SUFFIX), staged=staged,
+                     provenance=provenance, runtime=snapshot(conversion.packages, request.params),
+                     metadata=metadata)
+    try:
+        ref, version_id, _ = record_version(r, new)
+    finally:
+        r.store.discard([staged])
+    return ref, version_id
+
+
+def _update_source_metadata(r: Repo, source: Resolved, framework: str, signature: Signature) -> None:
+    """Record the framework and signature on the source artifact (not a new version)."""
+    ref = source.ref
+    if ref is None:
+        return
+    ref = r.refs.get(ref.name)
+    current = r.records.get(ref.metadata, MetadataRecord) if ref.metadata else \
+        MetadataRecord(name=ref.name, kind=ref.kind)
+    current.framework, current.signature = framework, signature.to_dict()
+    new_id = r.records.put(current)
+    if new_id != ref.metadata:
+        ref.metadata = new_id
+        r.refs.write(ref, ref.head)
+
+
+def _result(r: Repo, source: Resolved, converter: Converter, artifact: str, version_id: str,
+            cached: bool) -> ConvertResult:
+    ref = r.refs.get(artifact)
+    version = r.records.get(version_id, VersionRecord)
+    provenance = r.records.get(version.provenance, ProvenanceRecord)
+    metadata = r.records.get(version.metadata, MetadataRecord) if version.metadata else None
+    return ConvertResult(
+        source=_label(source), source_pid=pid_of(source.version_id), framework=converter.name,
+        converter=converter.name, converter_version=converter.version, artifact=artifact,
+        version=ref.number_of(version_id), pid=pid_of(version_id), oid=version.oid,
+        size=version.object["size"], signature=metadata.signature if metadata else {},
+        parity=provenance.results.get("parity", {}), cached=cached)
+
+
+def _write_output(r: Repo, oid: str, output: str | os.PathLike) -> str:
+    dest = Path(output).expanduser().absolute()
+    if dest.is_dir():
+        raise UsageError(f"-o {output} is a folder", hint="give a file name, e.g. -o out/model.onnx")
+    place_object(r.store, oid, dest, ["copy"])
+    os.chmod(dest, 0o644)
+    return os.fspath(dest)
+
+
+def _label(source: Resolved) -> str:
+    return f"{source.record.artifact}@{source.number}"
+
+
+def load_sample(path: Path) -> dict[str, Any]:
+    """A sample input from .npy (one array) or .npz (one per input name).
+
+    Raises:
+        PathNotFoundError, UsageError: missing, or not a readable numpy file.
+    """
+    import numpy as np
+
+    if not path.exists():
+        raise PathNotFoundError(f"sample input {path} does not exist")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                return {name: archive[name] for name in archive.files}
+        return {"input": np.load(path, allow_pickle=False)}
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the sample input {path}: {exc}",
+                         hint="save it with numpy.save (.npy) or numpy.savez (.npz)") from None

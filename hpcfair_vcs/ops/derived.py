@@ -1,0 +1,96 @@
+"""Derived artifacts: versions made from other versions (ONNX forms, later composed or quantized models).
+
+A derived version is an ordinary version whose ``provenance`` record names the
+versions it came from. Its artifact is not checked out by default (it has no
+pointer file until ``hpcfair checkout NAME`` or ``pull --only onnx`` places
+it); ``derived_forms`` finds the derived versions of a source by its content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from .. import __version__
+from ..errors import NameConflictError
+from ..records import MetadataRecord, ProvenanceRecord, RuntimeRecord, VersionRecord, utc_now
+from ..refs import ArtifactRef, check_name
+from ..repo import Repo
+from ..store import Staged
+
+
+@dataclass
+class NewVersion:
+    """What to record for one derived version (its bytes are staged or stored already)."""
+
+    name: str
+    path: str  # repository-relative path it is checked out to
+    staged: Staged
+    provenance: ProvenanceRecord
+    runtime: RuntimeRecord | None
+    metadata: MetadataRecord
+
+
+def derived_name(source: str, suffix: str) -> str:
+    return check_name(f"{source[: 128 - len(suffix)]}{suffix}")
+
+
+def derived_path(repo: Repo, source_path: str, name: str, suffix: str) -> str:
+    """``models/enc.pt`` -> ``models/enc.onnx``, unless another artifact owns that path."""
+    plain = PurePosixPath(source_path)
+    candidates = [str(plain.with_suffix(suffix)) if plain.suffix else f"{plain}{suffix}", f"{plain}{suffix}"]
+    for candidate in candidates:
+        owner = repo.refs.by_path(candidate)
+        if owner is None or owner.name == name:
+            return candidate
+    return candidates[-1]
+
+
+def record_version(repo: Repo, new: NewVersion) -> tuple[ArtifactRef, str, bool]:
+    """Store the bytes and records and move the ref (call under the repository lock).
+
+    Returns (ref, version id, whether a new version was made): when the
+    artifact's head already holds these bytes, no version is added.
+
+    Raises:
+        NameConflictError: *name* belongs to an artifact that is not derived.
+    """
+    repo.store.commit([new.staged])
+    ref = repo.refs.find(new.name)
+    expected = ref.head if ref else None
+    if ref is not None and ref.head and not repo.records.get(ref.head, VersionRecord).provenance:
+        raise NameConflictError(f"the name {new.name!r} belongs to an artifact that was not derived from another",
+                                hint="pass --name to store the result under another name")
+    ref = ref or ArtifactRef(name=new.name, kind="model", path=new.path)
+    ref.metadata = repo.records.put(new.metadata)
+    head = repo.records.get(ref.head, VersionRecord) if ref.head else None
+    made = head is None or head.oid != new.staged.oid
+    if made:
+        if new.runtime is not None:
+            new.provenance.runtime = repo.records.put(new.runtime)
+        record = VersionRecord(
+            artifact=new.name, kind="model", number=len(ref.versions) + 1,
+            object={"oid": new.staged.oid, "size": new.staged.size, "nfiles": 1}, path=ref.path,
+            parent=ref.head, created=utc_now(), tool={"name": "hpcfair", "version": __version__},
+            metadata=ref.metadata, provenance=repo.records.put(new.provenance))
+        ref.versions.append(repo.records.put(record))
+    repo.refs.write(ref, expected)
+    return ref, ref.versions[-1], made
+
+
+def derived_forms(repo: Repo, source_oid: str, activity: str | None = None) -> list[tuple[ArtifactRef, str]]:
+    """Every (ref, version id) derived from content *source_oid*, newest first per artifact."""
+    found = []
+    for ref in repo.refs.all():
+        for version_id in reversed(ref.versions):
+            if not repo.records.exists(version_id):
+                continue
+            version = repo.records.get(version_id, VersionRecord)
+            if not version.provenance or not repo.records.exists(version.provenance):
+                continue
+            provenance = repo.records.get(version.provenance, ProvenanceRecord)
+            if source_oid in provenance.source_oids and (activity is None or provenance.activity == activity):
+                found.append((ref, version_id))
+                break
+    return found
+

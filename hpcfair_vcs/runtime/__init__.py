@@ -1,0 +1,1 @@
+"""Running things: machine snapshots (and, later, onnxruntime sessions and containers)."""

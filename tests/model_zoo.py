@@ -1,0 +1,198 @@
+"""Small real models, built on the spot in each framework the converters support.
+
+Frameworks are imported inside the builders, so importing this module is cheap.
+The PyTorch classes live here (importable as ``tests.model_zoo:Encoder``) so a
+state_dict can name its class.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+LATENT = 16
+IMAGE = (1, 8, 8)  # scikit-learn's digits are 8x8 grey images
+
+
+def _torch_classes():
+    import torch
+
+    class Encoder(torch.nn.Module):
+        """A small CNN encoder: 1x8x8 image -> 16 numbers."""
+
+        def __init__(self, latent: int = LATENT) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+            self.fc = torch.nn.Linear(4 * 8 * 8, latent)
+
+        def forward(self, x):
+            return self.fc(torch.relu(self.conv(x)).flatten(1))
+
+    return Encoder
+
+
+def __getattr__(name: str):
+    if name == "Encoder":  # built on first use so that importing this module needs no torch
+        globals()["Encoder"] = cls = _torch_classes()
+        cls.__module__ = __name__
+        cls.__qualname__ = "Encoder"
+        return cls
+    raise AttributeError(name)
+
+
+def encoder(seed: int = 0):
+    import torch
+
+    torch.manual_seed(seed)
+    return __getattr__("Encoder")().eval()
+
+
+def torch_example():
+    import torch
+
+    return torch.randn(3, *IMAGE)
+
+
+def save_torchscript(path: Path) -> Path:
+    import torch
+
+    torch.jit.save(torch.jit.script(encoder()), str(path))
+    return path
+
+
+def save_torch_export(path: Path) -> Path:
+    import torch
+
+    batch = torch.export.Dim("N", min=1)
+    program = torch.export.export(encoder(), (torch_example(),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(path))
+    return path
+
+
+def save_state_dict(path: Path, seed: int = 0) -> Path:
+    import torch
+
+    torch.save(encoder(seed).state_dict(), str(path))
+    return path
+
+
+def save_pickled_module(path: Path) -> Path:
+    import torch
+
+    torch.save(encoder(), str(path))
+    return path
+
+
+def nets_module_source() -> str:
+    """The Encoder class as a module a user would keep beside their data (for the CLI tests)."""
+    return '''import torch
+
+
+class Encoder(torch.nn.Module):
+    def __init__(self, latent=16):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4 * 8 * 8, latent)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).flatten(1))
+'''
+
+
+def decoder():
+    """A dense Keras decoder: 16 numbers -> a 64-pixel image."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((LATENT,), name="z")
+    hidden = keras.layers.Dense(32, activation="relu")(inputs)
+    outputs = keras.layers.Dense(64, activation="sigmoid")(hidden)
+    return keras.Model(inputs, outputs, name="decoder")
+
+
+def save_keras(path: Path) -> Path:
+    decoder().save(str(path))
+    return path
+
+
+def save_saved_model(path: Path) -> Path:
+    decoder().export(str(path), verbose=False)
+    return path
+
+
+def digits():
+    from sklearn.datasets import load_digits
+
+    return load_digits(return_X_y=True)
+
+
+def pipeline():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits()
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X, y)
+
+
+def forest():
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = digits()
+    return RandomForestClassifier(n_estimators=8, max_depth=6, random_state=0).fit(X, y)
+
+
+def save_skops(model, path: Path) -> Path:
+    import skops.io
+
+    skops.io.dump(model, path)
+    return path
+
+
+def save_joblib(model, path: Path) -> Path:
+    import joblib
+
+    joblib.dump(model, path)
+    return path
+
+
+def save_onnx(path: Path) -> Path:
+    """A tiny ONNX model (y = x @ W + b) written with onnx.helper."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weights = numpy_helper.from_array(rng.standard_normal((4, 3)).astype(np.float32), "W")
+    bias = numpy_helper.from_array(rng.standard_normal(3).astype(np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["xw"]), helper.make_node("Add", ["xw", "b"], ["y"])], "linear",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [weights, bias])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.save(model, os.fspath(path))
+    return path
+
+
+class Booby:
+    """Unpickling this runs a command: the kind of file hpcfair must refuse to load."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def save_malicious_pickle(path: Path, marker: Path) -> Path:
+    path.write_bytes(pickle.dumps(Booby(marker)))
+    return path
+
+
+def save_malicious_torch(path: Path, marker: Path) -> Path:
+    import torch
+
+    torch.save({"weights": Booby(marker)}, str(path))
+    return path
