@@ -77,8 +77,9 @@ def bench_case(base: Path, source: Path, name: str, remote_for, repeats: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    mib, files, repeats = (64, 1000, 1) if args.quick else (1024, 10_000, 3)
+    mib, files, repeats = (64, 1000, 1) if args.quick else (1024, 10_000, args.repeats)
     base = Path(tempfile.mkdtemp(prefix="hpcfair-bench-remotes-"))
     ssh = SSHServer(base / "sshd").start()
     try:

@@ -4,11 +4,12 @@
 #   core: add/status/start-up; remotes: push/pull; convert: conversion and ONNX-vs-native inference
 #   (--quick: smaller sizes and one repeat, for a smoke check)
 set -euo pipefail
+quiet() { local log; log=$(mktemp); "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }; rm -f "$log"; }  # output only on failure
 cd "$(dirname "$0")/.."
 command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git >/dev/null; }
 [ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
-.venv-bench/bin/python -m pip install -q --disable-pip-version-check ".[bench]" 2>&1 | grep -v "is ignored: it is neither" || true
+quiet .venv-bench/bin/python -m pip install -q --disable-pip-version-check ".[bench]"
 # a regular (not editable) install of this checkout, as users get it
-.venv-bench/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps . 2>&1 | grep -v "is ignored: it is neither" || true
+quiet .venv-bench/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps .
 which="${1:-core}"; case "$which" in core|remotes|convert) shift || true;; *) which=core;; esac
 exec .venv-bench/bin/python "benchmarks/bench_${which}.py" "$@"

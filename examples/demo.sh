@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# hpcfair's main demo: version a small model file and a dataset folder inside a git repository.
-#   bash examples/demo.sh            # installs hpcfair into .venv, then runs the demo in a temp folder
+# hpcfair's main demo: version models and a dataset inside a git repository; every model becomes
+# ONNX with a parity proof.
+#   bash examples/demo.sh            # installs hpcfair (with its PyTorch and scikit-learn extras) into
+#                                    # .venv, then runs the demo in a temp folder
 set -euo pipefail
+quiet() { local log; log=$(mktemp); "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }; rm -f "$log"; }  # output only on failure
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 command -v git >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq git >/dev/null; }
 [ -x "$HERE/.venv/bin/python" ] || "$PYTHON" -m venv "$HERE/.venv"
-"$HERE/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE" 2>&1 | grep -v "is ignored: it is neither" || true
+quiet "$HERE/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[torch,sklearn]"
 export PATH="$HERE/.venv/bin:$PATH"
 
 WORK=$(mktemp -d -t hpcfair-demo-XXXX)
@@ -15,27 +18,46 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 git init -q . && git config user.email demo@example.org && git config user.name Demo
 python - <<'PY'
-# A tiny "model" (weights of a linear classifier) and a dataset folder of CSV shards.
-import numpy as np, os
-rng = np.random.default_rng(0)
+# A scikit-learn digit classifier (saved with skops, the safe format), a small PyTorch encoder
+# (TorchScript) and the digits dataset as a folder of CSV shards.
+import os, numpy as np, torch, skops.io
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+X, y = load_digits(return_X_y=True)
 os.makedirs("models", exist_ok=True)
-np.savez("models/classifier.npz", w=rng.normal(size=(64, 10)).astype("float32"), b=np.zeros(10, "float32"))
-for split in ("train", "test"):
+skops.io.dump(make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=500)).fit(X, y),
+              "models/classifier.skops")
+torch.manual_seed(0)
+encoder = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(4 * 8 * 8, 16)).eval()
+torch.jit.save(torch.jit.script(encoder), "models/encoder.pt")
+for split, rows in (("train", slice(0, 1500)), ("test", slice(1500, None))):
     os.makedirs(f"data/digits/{split}", exist_ok=True)
-    for shard in range(3):
-        np.savetxt(f"data/digits/{split}/shard{shard}.csv", rng.integers(0, 16, size=(50, 65)), fmt="%d", delimiter=",")
+    for shard, part in enumerate(np.array_split(np.c_[X[rows], y[rows]], 3)):
+        np.savetxt(f"data/digits/{split}/shard{shard}.csv", part, fmt="%d", delimiter=",")
 PY
 
 step hpcfair init
-step hpcfair add models/classifier.npz --kind model --tag baseline --description "linear digit classifier" --license MIT --author "A. Scientist"
+step hpcfair add models/classifier.skops --tag baseline --description "digit classifier" --license MIT --author "A. Scientist"
+step hpcfair add models/encoder.pt --input x:N,1,8,8:float32 --param lr=0.01
 step hpcfair add data/digits --license CC-BY-4.0
 step hpcfair status
-step git add . && git commit -qm "track model and data with hpcfair" && echo "(committed pointer files; data stays out of git)" && git ls-files
+step git add . && git commit -qm "track models and data with hpcfair" && echo "(committed pointer files; data stays out of git)" && git ls-files
 
-echo; echo "# retrain: the weights change"
-python -c "import numpy as np; d=dict(np.load('models/classifier.npz')); d['w']*=1.1; np.savez('models/classifier.npz', **d)"
+echo; echo "# the ONNX form of the classifier: where it came from and how close it is"
+step hpcfair show classifier.onnx
+
+echo; echo "# retrain: the weights change, so a new version and a new ONNX version"
+python -c "
+import skops.io; from sklearn.datasets import load_digits; from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline; from sklearn.preprocessing import StandardScaler
+X, y = load_digits(return_X_y=True)
+skops.io.dump(make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500)).fit(X, y), 'models/classifier.skops')"
 step hpcfair status
-step hpcfair add models/classifier.npz --tag improved
+step hpcfair add models/classifier.skops --tag improved --param C=1.0
+step hpcfair convert classifier -o exported/classifier.onnx   # answered from the conversion cache
 step hpcfair log classifier
 step hpcfair show classifier@baseline
 

@@ -4,6 +4,7 @@
 #   bash tests/run.sh -k checkout  # extra arguments go to pytest
 # With CI=true a skipped test counts as a failure (tests/conftest.py).
 set -euo pipefail
+quiet() { local log; log=$(mktemp); "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }; rm -f "$log"; }  # output only on failure
 cd "$(dirname "$0")/.."
 
 # System tools the tests drive for real: git; setpriv (util-linux) to test unreadable files as
@@ -26,7 +27,7 @@ fi
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v "is ignored: it is neither" || true
+quiet .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 .venv/bin/python -c "import hpcfair_vcs" # fail early when the install failed
 
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -246,6 +246,10 @@ def test_sklearn_pipeline_forest_and_unsupported_estimator(repo, with_sklearn):
     untouched(repo, "iso.onnx")
     trusted = api.convert("forest", repo=repo, trust_pickle=True)
     assert trusted.parity["max_rel"] <= 1e-4
+    model_zoo.save_skops(model_zoo.forest(), write(repo / "forest2.skops", b""))
+    with pytest.raises(UntrustedPickleError, match="sklearn.tree._tree.Tree"):  # skops does not trust trees
+        api.convert("forest2.skops", repo=repo)
+    assert api.convert("forest2", repo=repo, trust_pickle=True).parity["max_rel"] <= 1e-4
     with Repo(repo) as r:
         import onnx
 
