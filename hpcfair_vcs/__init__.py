@@ -8,7 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = ("add", "checkout", "convert", "fsck", "gc", "init", "log", "remove", "search", "show", "status", "tag")
+_API = ("HPCFair", "add", "checkout", "compose", "convert", "fsck", "gc", "infer", "init", "load_dataset",
+        "load_model", "log", "optimize", "pull", "push", "remove", "search", "show", "status", "tag")
 
 __all__ = ["__version__", *_API]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# verb -> module in hpcfair_vcs.ops
+# verb -> its module in hpcfair_vcs.ops (or "module:attribute" elsewhere)
 VERBS = {
     "init": "init", "add": "add", "status": "status", "checkout": "checkout", "remove": "remove",
     "log": "history", "show": "history", "tag": "history", "gc": "gc", "fsck": "fsck",
@@ -19,6 +19,8 @@ VERBS = {
     "remote_default": "remote", "remote_list": "remote", "remote_import_dvc": "remote",
     "push": "push", "fetch": "pull", "pull": "pull", "search": "search",
     "convert": "convert", "convert_file": "convert",
+    "infer": "infer", "load_model": "infer", "load_dataset": "infer", "compose": "compose",
+    "optimize": "optimize", "run_task": "hpcfair_vcs.tasks.runner:run", "HPCFair": "hpcfair_vcs.tasks.runner:HPCFair",
 }
 
 __all__ = sorted(VERBS)
@@ -27,7 +29,10 @@ __all__ = sorted(VERBS)
 def __getattr__(name: str) -> Any:
     if name not in VERBS:
         raise AttributeError(f"module 'hpcfair_vcs.api' has no attribute {name!r}")
-    function = getattr(importlib.import_module(f"hpcfair_vcs.ops.{VERBS[name]}"), name)
+    module, _, attribute = VERBS[name].partition(":")
+    if not attribute:
+        module, attribute = f"hpcfair_vcs.ops.{module}", name
+    function = getattr(importlib.import_module(module), attribute)
     globals()[name] = function
     return function
 

@@ -149,6 +149,24 @@ class ParityError(IntegrityError):
                     "raise it with --tolerance or `convert.tolerance` in .hpcfair/config.yaml")
 
 
+class InputMismatchError(HpcfairError, ValueError):
+    """Inputs that do not fit the model's signature: names, dtypes or shapes."""
+
+    default_hint = "`hpcfair show MODEL` lists the inputs the model takes"
+
+
+class MappingError(HpcfairError, ValueError):
+    """A compose --map that names an unknown tensor, or joins tensors that do not fit."""
+
+    default_hint = "`hpcfair show MODEL` lists each model's inputs and outputs"
+
+
+class InputFileError(HpcfairError, ValueError):
+    """An input file that cannot be read as arrays."""
+
+    default_hint = "inputs are .npy, .npz (one array per input name), .csv (numbers) or .json"
+
+
 class CommandFailedError(HpcfairError):
     """An external command (podman, git, a converter's command line) failed."""
 
@@ -166,6 +184,12 @@ class EnvironmentMissingError(HpcfairError):
 
 class UnsupportedFormatError(EnvironmentMissingError):
     default_hint = "upgrade hpcfair: pip install -U hpcfair"
+
+
+class DeviceUnavailableError(EnvironmentMissingError):
+    """The requested accelerator is not usable here."""
+
+    default_hint = "install onnxruntime-gpu on a machine with CUDA, or use --device cpu (or auto to fall back)"
 
 
 class MissingDependencyError(EnvironmentMissingError, ImportError):

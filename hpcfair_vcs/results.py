@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -211,3 +211,35 @@ class TransferSummary(Result):
         if self.objects_failed:
             return 4
         return max((i.exit_code for i in self.checkout), default=0)
+
+
+@dataclass
+class DerivedResult(Result):
+    """A model made from others (composed, optimized): where it is stored and how it was checked."""
+
+    artifact: str
+    version: int
+    pid: str
+    oid: str
+    size: int
+    sources: list[str]  # PIDs of the versions it was made from
+    signature: dict[str, Any]
+    checks: dict[str, Any] = field(default_factory=dict)  # differences measured against the sources
+
+
+@dataclass
+class InferResult(Result):
+    """What a model produced: output shapes and dtypes, and where they were written."""
+
+    model: str
+    pid: str | None
+    device: str
+    rows: int  # along the batch dimension (0: the model has none)
+    batch_size: int
+    input: str
+    output: str | None = None
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"shape", "dtype"}
+    arrays: dict[str, Any] = field(default_factory=dict, repr=False)  # name -> array (not in --json)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "arrays"}

@@ -106,8 +106,8 @@ def decoder():
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((LATENT,), name="z")
-    hidden = keras.layers.Dense(32, activation="relu")(inputs)
-    outputs = keras.layers.Dense(64, activation="sigmoid")(hidden)
+    hidden = keras.layers.Dense(32, activation="relu", name="hidden")(inputs)
+    outputs = keras.layers.Dense(64, activation="sigmoid", name="pixels")(hidden)
     return keras.Model(inputs, outputs, name="decoder")
 
 

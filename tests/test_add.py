@@ -245,3 +245,14 @@ def test_outside_git_no_gitignore_is_written(repo):
     api.add(["m.pt"])
     assert not (repo / ".gitignore").exists()
     assert not (repo / ".hpcfair" / ".gitignore").exists()
+
+
+def test_two_paths_that_would_share_a_name_are_refused_before_storing(repo):
+    from hpcfair_vcs.errors import NameConflictError
+
+    write(repo / "data" / "x.npy", b"1")
+    write(repo / "data" / "x.csv", b"2")
+    with pytest.raises(NameConflictError, match="would both be named 'x'"):
+        api.add(["data/x.npy", "data/x.csv"], repo=repo)
+    with Repo(repo) as r:
+        assert r.refs.names() == [] and list(r.store.iter_oids()) == []

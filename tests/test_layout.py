@@ -55,3 +55,13 @@ def test_architecture_doc_draws_the_same_tree():
 def test_local_config_is_private(make_repo):
     root = make_repo()
     assert (root / ".hpcfair" / "config.local.yaml").stat().st_mode & 0o777 == 0o600
+
+
+def test_docs_tasks_lists_every_key_of_the_schema():
+    from hpcfair_vcs.tasks.schema import GROUPS, TASK_FIELDS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "tasks.md").read_text()
+    keys = {f"`{group}.{key}`" for group, fields in GROUPS.items() for key in fields}
+    keys |= {f"`task.{key}`" for fields in TASK_FIELDS.values() for key in fields}
+    keys |= {f"### task: {task}" for task in TASK_FIELDS}
+    assert {k for k in keys if k not in text} == set()

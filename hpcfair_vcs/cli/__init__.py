@@ -10,7 +10,7 @@ from .. import __version__
 from ._common import HandledGroup
 from .history_cmds import log_cmd, search_cmd, show_cmd, tag_cmd
 from .maintenance_cmds import fsck_cmd, gc_cmd
-from .model_cmds import convert_cmd
+from .model_cmds import compose_cmd, convert_cmd, infer_cmd, optimize_cmd, run_cmd
 from .remote_cmds import fetch_cmd, pull_cmd, push_cmd, remote_cmd
 from .workspace_cmds import add_cmd, checkout_cmd, init_cmd, remove_cmd, status_cmd
 
@@ -42,5 +42,5 @@ def main(directory: str | None) -> None:
 
 
 for command in (init_cmd, add_cmd, status_cmd, checkout_cmd, remove_cmd, log_cmd, show_cmd, tag_cmd,
-                gc_cmd, fsck_cmd, search_cmd, convert_cmd, remote_cmd, push_cmd, pull_cmd, fetch_cmd):
+                gc_cmd, fsck_cmd, search_cmd, convert_cmd, infer_cmd, compose_cmd, optimize_cmd, run_cmd, remote_cmd, push_cmd, pull_cmd, fetch_cmd):
     main.add_command(command)

@@ -59,19 +59,24 @@ def _render_show(v) -> None:
               f"{short(d['pid'])}") for d in v.derived]
     rows += _provenance_rows(v.provenance)
     for key, value in rows:
-        click.echo(f"{key + ':':<13}{value}")
+        click.echo(f"{key + ':':<18}{value}")
 
 
 def _provenance_rows(p: dict) -> list[tuple[str, str]]:
     if not p:
         return []
     tool = p["generated_by"]
-    rows = [("made by", f"{p['activity']} ({tool.get('converter', tool.get('tool', '?'))} converter "
-             f"v{tool.get('converter_version', '?')})"),
+    how = (f"{tool['converter']} converter v{tool.get('converter_version', '?')}" if "converter" in tool
+           else f"{tool.get('tool', 'hpcfair')} {tool.get('version', '')}".strip())
+    rows = [("made by", f"{p['activity']} ({how})"),
             ("from", ", ".join(p["derived_from"])),
             ("packages", ", ".join(f"{k} {v}" for k, v in sorted(tool.get("packages", {}).items())) or "-")]
-    if "parity" in p.get("results", {}):
-        rows.append(("parity", parity_line(p["results"]["parity"])))
+    for key, value in p.get("results", {}).items():
+        if isinstance(value, dict) and "max_abs" in value:
+            rows.append((key.replace("_", " "), parity_line(value) if "tolerance" in value else
+                         f"max abs {value['max_abs']:.3g}, max rel {value['max_rel']:.3g}"))
+        elif not isinstance(value, dict):
+            rows.append((key.replace("_", " "), str(value)))
     params = {k: v for k, v in p.get("parameters", {}).items() if v not in (None, [], {}, False)}
     rows.append(("parameters", ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "-"))
     runtime = p.get("runtime")
@@ -125,10 +130,10 @@ def search_cmd(query, tags, kind, framework, remote, as_json) -> None:
       hpcfair search --tag prod --remote origin
     """
     result = api.search(query, tags=tags, kind=kind, framework=framework, remote=remote)
-    emit(result, as_json, _render_search)
+    emit(result, as_json, render_search)
 
 
-def _render_search(result) -> None:
+def render_search(result) -> None:
     if not result.versions:
         click.echo("no match")
     for v in result.versions:

@@ -97,3 +97,164 @@ def parity_line(parity: dict[str, Any]) -> str:
 
 def signature_line(tensors: list[dict[str, Any]]) -> str:
     return ", ".join(f"{t['name']}[{','.join(str(d) for d in t['shape'])}] {t['dtype']}" for t in tensors) or "-"
+
+
+@click.command("infer")
+@click.argument("target", metavar="ARTIFACT|PID|PATH")
+@click.option("--input", "input_", required=True, metavar="FILE|DATASET",
+              help="Arrays to run on: .npy, .npz (one per input name), .csv, .json, or a dataset artifact.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write outputs here (.npz, .npy, .csv or .json); default: a summary on the terminal.")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
+              help="auto: CUDA when onnxruntime-gpu can use it, else the CPU with a warning.")
+@click.option("--batch-size", type=click.IntRange(1), help="Rows per onnxruntime call (default 1024).")
+@click.option("--threads", type=click.IntRange(1), help="onnxruntime intra-op threads.")
+@json_option
+def infer_cmd(target, input_, output, device, batch_size, threads, as_json) -> None:
+    """Run a model (its ONNX form, with onnxruntime) on input arrays.
+
+    Inputs are checked against the model's signature (names, dtypes, shapes)
+    first; nothing is written to --output unless the whole run succeeds.
+
+    \b
+    Examples:
+      hpcfair infer encoder --input digits.npy --output codes.npz
+      hpcfair infer classifier.onnx --input data/test.csv
+      hpcfair infer composed --input sample.npz --device auto --batch-size 256
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        result = api.infer(target, input=input_, output=output, device=device, batch_size=batch_size,
+                           threads=threads)
+    for warning in caught:
+        click.echo(f"hpcfair: warning: {warning.message}", err=True)
+    emit(result, as_json, _render_infer)
+
+
+def _render_infer(r) -> None:
+    from ..runtime.arrays import summary
+
+    rows = f"{r.rows} rows" if r.rows else "one sample"
+    click.echo(f"ran {r.model} ({short(r.pid)}) on {r.input}: {rows}, {r.device}")
+    if r.output:
+        click.echo(f"wrote {', '.join(r.outputs)} to {r.output}")
+    else:
+        for line in summary(list(r.arrays), list(r.arrays.values())):
+            click.echo(line)
+
+
+@click.command("compose")
+@click.argument("first", metavar="FIRST")
+@click.argument("second", metavar="SECOND")
+@click.option("--map", "maps", multiple=True, required=True, metavar="OUT:IN",
+              help="An output of FIRST that feeds an input of SECOND (repeatable).")
+@click.option("--name", required=True, help="Name of the composed model artifact.")
+@click.option("--description", help="What the composed model does.")
+@json_option
+def compose_cmd(first, second, maps, name, description, as_json) -> None:
+    """Join two models into one ONNX graph (model collaboration), e.g. a PyTorch encoder and a Keras decoder.
+
+    FIRST and SECOND are artifacts or PIDs in any framework: their ONNX forms are
+    joined (converted first if needed). The result is checked against running
+    the two one after the other, and stored as NAME with both as its sources.
+
+    \b
+    Example:
+      hpcfair compose encoder decoder --map latent:z --name autoencoder
+    """
+    result = api.compose(first, second, maps=maps, name=name, description=description)
+    emit(result, as_json, _render_derived("composed"))
+
+
+def _render_derived(verb: str):
+    def render(r) -> None:
+        click.echo(f"{verb} {r.artifact} v{r.version} ({human_size(r.size)}) {short(r.pid)}")
+        click.echo(f"  from: {', '.join(short(p) for p in r.sources)}")
+        click.echo(f"  inputs:  {signature_line(r.signature.get('inputs', []))}")
+        click.echo(f"  outputs: {signature_line(r.signature.get('outputs', []))}")
+        for key, value in r.checks.items():
+            click.echo(f"  {key}: {_check_line(value)}")
+    return render
+
+
+def _check_line(value: Any) -> str:
+    if isinstance(value, dict) and "max_abs" in value:
+        return f"max abs {value['max_abs']:.3g}, max rel {value['max_rel']:.3g}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@click.command("optimize")
+@click.argument("target", metavar="ARTIFACT|PID")
+@click.option("--quantize", type=click.Choice(["dynamic-int8"]), help="Quantize weights to int8 (dynamic).")
+@click.option("--graph-opt", is_flag=True,
+              help="onnxruntime's offline graph optimization (extended level: runs in onnxruntime only).")
+@click.option("--name", help="Name of the optimized artifact (default: NAME-int8, NAME-opt or NAME-int8-opt).")
+@json_option
+def optimize_cmd(target, quantize, graph_opt, name, as_json) -> None:
+    """Store a quantized and/or graph-optimized form of a model, with its size and output difference.
+
+    \b
+    Examples:
+      hpcfair optimize encoder --quantize dynamic-int8
+      hpcfair optimize autoencoder --graph-opt --name autoencoder-fast
+    """
+    result = api.optimize(target, quantize=quantize, graph_opt=graph_opt, name=name)
+    emit(result, as_json, _render_optimized)
+
+
+def _render_optimized(r) -> None:
+    _render_derived("optimized")(type(r)(**{**r.__dict__, "checks": {}}))
+    before, after = r.checks["size_before"], r.checks["size_after"]
+    click.echo(f"  size: {human_size(before)} -> {human_size(after)} ({after / before:.0%})")
+    click.echo(f"  vs the float model: {_check_line(r.checks['vs_float'])}")
+
+
+@click.command("run")
+@click.argument("config", metavar="TASK.yaml", type=click.Path(dir_okay=False))
+@json_option
+def run_cmd(config, as_json) -> None:
+    """Run a task config: general (which task), device, task (its arguments), output.
+
+    Tasks: store, search, convert, infer, collaborate, optimize, load_model,
+    load_dataset. A typo, a wrong type or a missing key is an error naming the
+    file, the line and the key. docs/tasks.md documents every key.
+
+    \b
+    Example (collaborate.yaml):
+      general: {task: collaborate}
+      device: {type: cpu, threads: 2}
+      task: {first: encoder, second: decoder, map: {latent: z}, name: autoencoder, input: digits.npy}
+      output: {path: out/reconstructed.npz}
+    """
+    result = api.run_task(config)
+    emit(result, as_json, _render_task)
+
+
+def _render_task(result) -> None:
+    from .history_cmds import render_search
+    from .workspace_cmds import render_add
+
+    kind = type(result).__name__
+    if kind == "AddResult":
+        render_add(result)
+    elif kind == "LogResult":
+        render_search(result)
+    elif kind == "ConvertResult":
+        _render_convert(result)
+    elif kind == "InferResult":
+        _render_infer(result)
+    elif kind == "CollaborateResult":
+        _render_derived("composed")(result.composed)
+        if result.inference:
+            _render_infer(result.inference)
+    elif kind == "DerivedResult":
+        _render_optimized(result)
+    else:
+        doc = result.to_dict()
+        click.echo(f"{doc.pop('task')}: {doc.pop('name')}")
+        for key, value in doc.items():
+            click.echo(f"  {key}: {value}")

@@ -60,12 +60,12 @@ def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert,
                          opset=opset, params=params)
     finally:
         bar.close()
-    emit(result, as_json, _render_add)
+    emit(result, as_json, render_add)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
 
 
-def _render_add(result) -> None:
+def render_add(result) -> None:
     for item in result.items:
         what = f"{item.artifact} v{item.version}"
         size = human_size(item.size) + (f", {item.nfiles} files" if item.oid.endswith(".dir") else "")

@@ -83,6 +83,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
     with r.lock:
         remove_stale_tmp(r.tmp_dir)  # what a killed add left behind
         plans = [_plan_name(r, path, name) for path in targets]
+        _refuse_shared_names(r, targets, plans)
         if on_start:
             on_start(sum(_size_of(p) for p in targets))
         contents: list[_Content] = []
@@ -170,6 +171,17 @@ def _plan_name(r: Repo, path: Path, name: str | None) -> tuple[str, ArtifactRef 
         raise NameConflictError(f"the name {chosen!r} already belongs to {ref.path}",
                                 hint=f"choose another name: hpcfair add {relpath} --name NAME")
     return chosen, ref, old_pointer
+
+
+def _refuse_shared_names(r: Repo, targets: list[Path], plans: list[tuple[str, Any, Any]]) -> None:
+    """Two paths of one add would become the same artifact (``data/x.npy`` and ``data/x.csv``)."""
+    owner: dict[str, Path] = {}
+    for path, (chosen, _, _) in zip(targets, plans):
+        if chosen in owner:
+            first, second = to_relpath(r.root, owner[chosen]), to_relpath(r.root, path)
+            raise NameConflictError(f"{first} and {second} would both be named {chosen!r}",
+                                    hint=f"add them one at a time, one with --name: hpcfair add {second} --name NAME")
+        owner[chosen] = path
 
 
 def _read_pointer(path: Path) -> pointer_mod.Pointer | None:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import config as config_mod
-from .._io import atomic_write, tmp_name
+from .._io import atomic_write
 from ..convert import registry
 from ..convert.base import Conversion, ConvertOptions, Converter
 from ..convert.signature import Signature, TensorSpec, parse_tensor
@@ -33,7 +32,7 @@ from ..repo import Repo, open_repo
 from ..results import AddedItem, ConvertResult
 from ..tree import is_tree
 from ..workspace import resolve_user_path, to_relpath
-from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version
+from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version, scratch_dir
 from .resolve import Resolved, resolve
 
 SUFFIX = ".onnx"
@@ -104,7 +103,7 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
         raise UsageError(f"{source.record.artifact} is a dataset; only models are converted",
                          hint="add it with --kind model if it is a model")
     options = request.options(r.config["convert"])
-    with _scratch(r) as scratch:
+    with scratch_dir(r) as scratch:
         local = _link_source(r, source.record, scratch)
         converter = _converter_for(local, request.framework)
         if converter.name == "onnx":
@@ -138,6 +137,24 @@ def convert_added(r: Repo, items: list[AddedItem], request: ConvertRequest) -> N
             item.conversion = {"status": "skipped", "reason": exc.message, "hint": exc.hint}
         except HpcfairError as exc:
             item.conversion = {"status": "failed", **exc.to_dict()}
+
+
+def onnx_version(r: Repo, source: Resolved) -> str:
+    """The version id of *source*'s ONNX form: itself when it is ONNX, else its (cached) conversion."""
+    if is_onnx(r, source):
+        return source.version_id
+    found = onnx_form(r, source)
+    if found:
+        return found[1]
+    return (convert_version(r, source, ConvertRequest()).pid or "").removeprefix("hpcfair:")
+
+
+def is_onnx(r: Repo, source: Resolved) -> bool:
+    """An ONNX file: added as one, or derived (converted, composed, optimized)."""
+    if source.record.path.endswith(SUFFIX) or source.record.provenance:
+        return True
+    ref = source.ref
+    return bool(ref and ref.metadata and r.records.get(ref.metadata, MetadataRecord).framework == "onnx")
 
 
 def onnx_form(r: Repo, source: Resolved) -> tuple[str, str] | None:
@@ -177,20 +194,6 @@ def _converter_for(path: Path, framework: str) -> Converter:
         raise UsageError(f"no converter recognises {path.name}",
                          hint="name the framework with --framework torch|tensorflow|sklearn|onnx")
     return converter
-
-
-class _scratch:
-    """A scratch folder under ``.hpcfair/tmp`` that is removed afterwards, whatever happens."""
-
-    def __init__(self, r: Repo) -> None:
-        self.path = tmp_name(r.tmp_dir, "convert-")
-
-    def __enter__(self) -> Path:
-        self.path.mkdir()
-        return self.path
-
-    def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def _link_source(r: Repo, record: VersionRecord, scratch: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Derived artifacts: versions made from other versions (ONNX forms, later composed or quantized models).
+"""Derived artifacts: versions made from other versions (ONNX forms, composed and optimized models).
 
 A derived version is an ordinary version whose ``provenance`` record names the
 versions it came from. Its artifact is not checked out by default (it has no
@@ -8,10 +8,12 @@ it); ``derived_forms`` finds the derived versions of a source by its content.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from .. import __version__
+from .._io import tmp_name
 from ..errors import NameConflictError
 from ..records import MetadataRecord, ProvenanceRecord, RuntimeRecord, VersionRecord, utc_now
 from ..refs import ArtifactRef, check_name
@@ -94,3 +96,23 @@ def derived_forms(repo: Repo, source_oid: str, activity: str | None = None) -> l
                 break
     return found
 
+
+class scratch_dir:
+    """A scratch folder under ``.hpcfair/tmp`` that is removed afterwards, whatever happens."""
+
+    def __init__(self, r: Repo) -> None:
+        self.path = tmp_name(r.tmp_dir, "convert-")
+
+    def __enter__(self) -> Path:
+        self.path.mkdir()
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def onnx_packages() -> dict[str, str]:
+    """Versions of the ONNX packages, for the provenance of models hpcfair itself builds."""
+    from ..runtime.snapshot import package_versions
+
+    return package_versions(["onnx", "onnxruntime"])

@@ -1,0 +1,176 @@
+"""Running ONNX models with onnxruntime: one session per model per process, inputs checked, big inputs batched.
+
+Sessions are cached by (file, size, mtime, device, threads): loading a model
+twice in one process reuses the session. ``run`` checks every input against
+the model's signature first (names, dtypes, shapes), then feeds the batch
+dimension in slices of ``batch_size`` so memory stays bounded, writing each
+slice's outputs to a sink (arrays in memory, or ``.npy`` files on disk).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..convert.signature import Signature, TensorSpec, from_onnx
+from ..errors import DeviceUnavailableError, InputMismatchError, UsageError
+from .arrays import UNNAMED, release_rows
+
+DEVICES = ("cpu", "cuda", "auto")
+DEFAULT_BATCH = 1024
+_sessions: dict[tuple, "Session"] = {}
+
+
+@dataclass
+class Session:
+    """An onnxruntime session and the signature of its model."""
+
+    inference: Any
+    signature: Signature
+    device: str
+
+    @property
+    def output_names(self) -> list[str]:
+        return [t.name for t in self.signature.outputs]
+
+
+def session_for(path: Path, device: str = "cpu", threads: int | None = None) -> Session:
+    """The cached session for *path* on *device* (``auto``: CUDA when available, else CPU with a warning).
+
+    Raises:
+        DeviceUnavailableError: ``cuda`` asked for and onnxruntime has no CUDA provider (exit 4).
+        UsageError: an unknown device.
+    """
+    st = os.stat(path)
+    key = (os.fspath(path), st.st_size, st.st_mtime_ns, device, threads)
+    if key not in _sessions:
+        _sessions[key] = _open(path, device, threads)
+    return _sessions[key]
+
+
+def _open(path: Path, device: str, threads: int | None) -> Session:
+    import onnx
+    import onnxruntime as ort
+
+    providers = _providers(device, ort.get_available_providers())
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    inference = ort.InferenceSession(os.fspath(path), sess_options=options, providers=providers)
+    signature = from_onnx(onnx.load(os.fspath(path), load_external_data=False))
+    return Session(inference, signature, "cuda" if providers[0].startswith("CUDA") else "cpu")
+
+
+def _providers(device: str, available: list[str]) -> list[str]:
+    if device not in DEVICES:
+        raise UsageError(f"unknown device {device!r}", hint=f"use one of {', '.join(DEVICES)}")
+    has_cuda = "CUDAExecutionProvider" in available
+    if device == "cuda" and not has_cuda:
+        raise DeviceUnavailableError("--device cuda: onnxruntime here has no CUDA execution provider "
+                                     f"(it has {', '.join(available)})")
+    if device == "auto" and not has_cuda:
+        warnings.warn("no CUDA execution provider: running on the CPU", RuntimeWarning, stacklevel=4)
+    if device in ("cuda", "auto") and has_cuda:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def check_inputs(signature: Signature, inputs: Mapping[str, Any], source: str = "the input") -> dict[str, Any]:
+    """The arrays for the model's inputs, by name; cast losslessly where that is safe.
+
+    A single unnamed array (``.npy``, ``.csv``, a bare array) feeds a model with one input.
+
+    Raises:
+        UsageError: a missing or unexpected name, an incompatible dtype, a wrong shape (exit 1).
+    """
+    import numpy as np
+
+    arrays = dict(inputs)
+    wanted = signature.inputs
+    if len(wanted) == 1 and list(arrays) == [UNNAMED]:
+        arrays = {wanted[0].name: arrays[UNNAMED]}
+    names = [t.name for t in wanted]
+    missing = [n for n in names if n not in arrays]
+    extra = [n for n in arrays if n not in names]
+    if missing or extra:
+        raise InputMismatchError(
+            f"{source} has arrays {sorted(arrays) or 'none'} but the model takes {names}",
+            hint="name one array per model input (numpy.savez(FILE, **{name: array}))")
+    checked = {}
+    for spec in wanted:
+        array = arrays[spec.name]
+        _check_shape(spec, array.shape, source)
+        checked[spec.name] = _cast(spec, array, source, np)
+    batches = {a.shape[0] for a, s in zip(checked.values(), wanted) if s.shape and isinstance(s.shape[0], str)}
+    if len(batches) > 1:
+        raise InputMismatchError(f"{source}: the inputs have different batch sizes {sorted(batches)}")
+    return checked
+
+
+def _check_shape(spec: TensorSpec, shape: tuple[int, ...], source: str) -> None:
+    expected = ",".join(str(d) for d in spec.shape)
+    if len(shape) != len(spec.shape) or any(isinstance(d, int) and d > 0 and d != s
+                                            for d, s in zip(spec.shape, shape)):
+        raise InputMismatchError(f"{source}: input {spec.name!r} has shape {list(shape)}, "
+                                 f"the model takes [{expected}]")
+
+
+def _cast(spec: TensorSpec, array: Any, source: str, np: Any) -> Any:
+    want = np.dtype(spec.dtype)
+    if array.dtype == want:
+        return array
+    if np.can_cast(array.dtype, want, casting="same_kind") or (
+            array.dtype.kind in "iu" and want.kind == "f"):
+        return array  # cast per batch in ``run`` (keeps a memory-mapped file mapped)
+    raise InputMismatchError(f"{source}: input {spec.name!r} is {array.dtype}, the model takes {spec.dtype}")
+
+
+def batch_count(inputs: Mapping[str, Any], signature: Signature) -> int:
+    """Rows along the batch dimension (1 when the model has no dynamic batch)."""
+    for spec in signature.inputs:
+        if spec.shape and isinstance(spec.shape[0], str):
+            return int(inputs[spec.name].shape[0])
+    return 0
+
+
+def run(session: Session, inputs: Mapping[str, Any], batch_size: int | None = None,
+        sink: Callable[[int, list[Any]], None] | None = None) -> list[Any] | None:
+    """Run the model on checked *inputs*, *batch_size* rows at a time.
+
+    Without a *sink*, returns the outputs concatenated in memory; with one,
+    calls ``sink(start_row, outputs)`` per slice and returns None.
+    """
+    import numpy as np
+
+    rows = batch_count(inputs, session.signature)
+    size = batch_size or DEFAULT_BATCH
+    pieces: list[list[Any]] = []
+    for start, feeds in _slices(inputs, session.signature, rows, size, np):
+        outputs = session.inference.run(session.output_names, feeds)
+        for array in inputs.values():
+            release_rows(array, start, start + size)
+        if sink is None:
+            pieces.append(outputs)
+        else:
+            sink(start, outputs)
+    if sink is not None:
+        return None
+    if len(pieces) == 1:
+        return pieces[0]
+    return [np.concatenate([p[i] for p in pieces]) for i in range(len(session.output_names))]
+
+
+def _slices(inputs: Mapping[str, Any], signature: Signature, rows: int, size: int,
+            np: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    batched = {s.name for s in signature.inputs if s.shape and isinstance(s.shape[0], str)}
+    dtypes = {s.name: np.dtype(s.dtype) for s in signature.inputs}
+    if rows == 0:
+        yield 0, {n: np.ascontiguousarray(a, dtype=dtypes[n]) for n, a in inputs.items()}
+        return
+    for start in range(0, rows, size):
+        yield start, {n: np.ascontiguousarray(a[start:start + size] if n in batched else a, dtype=dtypes[n])
+                      for n, a in inputs.items()}

@@ -1,0 +1,184 @@
+"""Running a checked task config, and ``HPCFair``: one line of Python per task.
+
+Paths in a config (``task.path``, ``task.input``, ``task.sample``,
+``output.path``, ``general.repo``) are relative to the current folder, as on
+the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import api
+from .._io import atomic_write
+from ..results import DerivedResult, InferResult, Result
+from .load import load
+
+
+@dataclass
+class CollaborateResult(Result):
+    """A composed model and, when the config gave an input, what it produced."""
+
+    composed: DerivedResult
+    inference: InferResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"composed": self.composed.to_dict(),
+                "inference": self.inference.to_dict() if self.inference else None}
+
+
+@dataclass
+class LoadedResult(Result):
+    """load_model / load_dataset in a config: the object, and a description of it for --json."""
+
+    task: str
+    name: str
+    value: Any = field(repr=False)
+    description: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "name": self.name, **self.description}
+
+
+def run(config: str | os.PathLike | dict[str, Any], *, repo: Any = None, expected_task: str | None = None) -> Any:
+    """Check *config* and run its task; return the task's result object.
+
+    Raises:
+        TaskConfigError (file, line and key), and whatever the task itself raises.
+    """
+    cfg = load(config, expected_task)
+    general, device, task, output = cfg["general"], cfg["device"], cfg["task"], cfg["output"]
+    repo = general.get("repo") or repo
+    runner = RUNNERS[general["task"]]
+    return runner(task, device, output.get("path"), repo)
+
+
+def _inputs(value: Any) -> list[str]:
+    """Input specs as ``NAME:SHAPE:DTYPE`` strings."""
+    items = value if isinstance(value, list) else [value] if value else []
+    return [i if isinstance(i, str) else
+            f"{i['name']}:{','.join(str(d) for d in i['shape'])}:{i.get('dtype') or 'float32'}" for i in items]
+
+
+def _list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _convert_options(task: dict[str, Any]) -> dict[str, Any]:
+    return {"framework": task.get("framework", "auto"), "inputs": _inputs(task.get("input")),
+            "opset": task.get("opset"), "model_class": task.get("model_class"),
+            "model_args": task.get("model_args") or {}, "trust_pickle": task.get("trust_pickle", False),
+            "params": task.get("params") or {}}
+
+
+def _store(task, device, output, repo):
+    return api.add(_list(task["path"]), repo=repo, name=task.get("name"), kind=task.get("kind"),
+                   tags=_list(task.get("tags")), description=task.get("description"), license=task.get("license"),
+                   authors=_list(task.get("authors")), convert=task.get("convert"), **_convert_options(task))
+
+
+def _search(task, device, output, repo):
+    result = api.search(task.get("query"), repo=repo, tags=_list(task.get("tags")), kind=task.get("kind"),
+                        framework=task.get("framework"), remote=task.get("remote"))
+    if output:
+        _write_json(Path(output), result.to_dict())
+    return result
+
+
+def _convert(task, device, output, repo):
+    options = {k: v for k, v in _convert_options(task).items() if k != "framework" or v != "auto"}
+    return api.convert(task["artifact"], repo=repo, output=output, name=task.get("name"),
+                       tolerance=task.get("tolerance"), sample=task.get("sample"), **options)
+
+
+def _infer(task, device, output, repo):
+    return api.infer(task["artifact"], input=task["input"], output=output, repo=repo,
+                     device=device.get("type", "cpu"), batch_size=task.get("batch_size"),
+                     threads=device.get("threads"))
+
+
+def _collaborate(task, device, output, repo):
+    maps = task["map"]
+    maps = [f"{k}:{v}" for k, v in maps.items()] if isinstance(maps, dict) else _list(maps)
+    composed = api.compose(task["first"], task["second"], maps=maps, name=task["name"], repo=repo,
+                           description=task.get("description"))
+    inference = None
+    if task.get("input"):
+        inference = api.infer(f"{composed.artifact}@{composed.version}", input=task["input"], output=output,
+                              repo=repo, device=device.get("type", "cpu"), batch_size=task.get("batch_size"),
+                              threads=device.get("threads"))
+    return CollaborateResult(composed, inference)
+
+
+def _optimize(task, device, output, repo):
+    return api.optimize(task["artifact"], quantize=task.get("quantize"), graph_opt=task.get("graph_opt", False),
+                        name=task.get("name"), repo=repo)
+
+
+def _load_model(task, device, output, repo):
+    model = api.load_model(task["artifact"], repo=repo, device=device.get("type", "cpu"),
+                           threads=device.get("threads"))
+    return LoadedResult("load_model", model.name, model, {
+        "pid": model.pid, "signature": model.signature.to_dict(), "metadata": model.metadata})
+
+
+def _load_dataset(task, device, output, repo):
+    data = api.load_dataset(task["artifact"], repo=repo)
+    if isinstance(data, Path):
+        described: dict[str, Any] = {"path": os.fspath(data)}
+    elif isinstance(data, dict):
+        described = {"arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in data.items()}}
+    else:
+        described = {"shape": list(data.shape), "dtype": str(data.dtype)}
+    return LoadedResult("load_dataset", task["artifact"], data, described)
+
+
+def _write_json(path: Path, doc: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(doc, indent=2, sort_keys=True).encode(), 0o644)
+
+
+RUNNERS = {"store": _store, "search": _search, "convert": _convert, "infer": _infer, "collaborate": _collaborate,
+           "optimize": _optimize, "load_model": _load_model, "load_dataset": _load_dataset}
+
+
+class HPCFair:
+    """One line per task: ``HPCFair().convert("convert.yaml")`` (a config file, or a dict).
+
+    Each method checks that the config's ``general.task`` is its own (a dict may
+    leave it out) and returns the task's result object; ``run`` takes any task.
+    """
+
+    def __init__(self, repo: str | os.PathLike | None = None) -> None:
+        self.repo = os.fspath(repo) if repo is not None else None
+
+    def run(self, config: str | os.PathLike | dict[str, Any]) -> Any:
+        return run(config, repo=self.repo)
+
+    def store(self, config):
+        return run(config, repo=self.repo, expected_task="store")
+
+    def search(self, config):
+        return run(config, repo=self.repo, expected_task="search")
+
+    def convert(self, config):
+        return run(config, repo=self.repo, expected_task="convert")
+
+    def infer(self, config):
+        return run(config, repo=self.repo, expected_task="infer")
+
+    def collaborate(self, config):
+        return run(config, repo=self.repo, expected_task="collaborate")
+
+    def optimize(self, config):
+        return run(config, repo=self.repo, expected_task="optimize")
+
+    def load_model(self, config):
+        return run(config, repo=self.repo, expected_task="load_model").value
+
+    def load_dataset(self, config):
+        return run(config, repo=self.repo, expected_task="load_dataset").value
