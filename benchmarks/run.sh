@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the benchmarks side by side with DVC in one run; results go to benchmarks/results/.
-#   bash benchmarks/run.sh [core|remotes|convert] [--quick]
-#   core: add/status/start-up; remotes: push/pull; convert: conversion and ONNX-vs-native inference
+#   bash benchmarks/run.sh [core|remotes|convert|infer] [--quick]
+#   core: add/status/start-up; remotes: push/pull; convert: conversion and ONNX-vs-native inference;
+#   infer: load_model().run and `hpcfair infer` vs raw onnxruntime
 #   (--quick: smaller sizes and one repeat, for a smoke check)
 set -euo pipefail
 quiet() { local log; log=$(mktemp); "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }; rm -f "$log"; }  # output only on failure
@@ -11,5 +12,5 @@ command -v git >/dev/null || { apt-get update -qq && apt-get install -y -qq git 
 quiet .venv-bench/bin/python -m pip install -q --disable-pip-version-check ".[bench]"
 # a regular (not editable) install of this checkout, as users get it
 quiet .venv-bench/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps .
-which="${1:-core}"; case "$which" in core|remotes|convert) shift || true;; *) which=core;; esac
+which="${1:-core}"; case "$which" in core|remotes|convert|infer) shift || true;; *) which=core;; esac
 exec .venv-bench/bin/python "benchmarks/bench_${which}.py" "$@"

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# hpcfair's main demo: version models and a dataset inside a git repository; every model becomes
-# ONNX with a parity proof.
-#   bash examples/demo.sh            # installs hpcfair (with its PyTorch and scikit-learn extras) into
-#                                    # .venv, then runs the demo in a temp folder
+# hpcfair's main demo, the paper's workflow end to end:
+#   1. version models and a dataset inside a git repository; every model becomes ONNX with a parity proof;
+#   2. model collaboration: a PyTorch encoder and a Keras decoder, trained for a few seconds, composed
+#      into one ONNX model, run with onnxruntime and compared with the native models
+#      (examples/encoder_decoder/run.sh).
+#   bash examples/demo.sh            # installs hpcfair with its PyTorch, TensorFlow and scikit-learn extras
+#                                    # into .venv, then runs both parts in temp folders
 set -euo pipefail
 quiet() { local log; log=$(mktemp); "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }; rm -f "$log"; }  # output only on failure
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 command -v git >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq git >/dev/null; }
 [ -x "$HERE/.venv/bin/python" ] || "$PYTHON" -m venv "$HERE/.venv"
-quiet "$HERE/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[torch,sklearn]"
+quiet "$HERE/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[torch,tensorflow,sklearn]"
 export PATH="$HERE/.venv/bin:$PATH"
 
 WORK=$(mktemp -d -t hpcfair-demo-XXXX)
@@ -68,4 +71,7 @@ step hpcfair status
 step hpcfair checkout
 step hpcfair status
 step hpcfair fsck
-echo; echo "Demo finished in $WORK"
+echo; echo "Versioning demo finished in $WORK"
+
+echo; echo "# Model collaboration: a PyTorch encoder + a Keras decoder = one ONNX model"
+bash "$HERE/examples/encoder_decoder/run.sh"

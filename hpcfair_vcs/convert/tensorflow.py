@@ -42,7 +42,7 @@ class TensorFlowConverter(Converter):
         return path.suffix.lower() in KERAS_SUFFIXES or (path / SAVED_MODEL_FILE).is_file()
 
     def load(self, path: Path, options: ConvertOptions) -> LoadedTensorFlow:
-        _quiet_tensorflow()
+        quiet_tensorflow()
         if (path / SAVED_MODEL_FILE).is_file():
             return self._load_saved_model(path)
         import keras
@@ -129,7 +129,7 @@ def _plain_name(tensor: Any) -> str:
     return name.split(":")[0]
 
 
-def _quiet_tensorflow() -> None:
+def quiet_tensorflow() -> None:
     """Import TensorFlow without its C++ start-up chatter on stderr (fd 2 is muted meanwhile)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import logging

@@ -68,11 +68,11 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
         writer = arrays_mod.OutputWriter(target_path, session.output_names, rows)
         try:
             ort_runtime.run(session, checked, batch_size, sink=writer)
+            result.outputs = writer.described()
             result.output = os.fspath(writer.commit())
         finally:
             writer.discard()
-        if target_path.suffix.lower() != ".npy":
-            result.arrays = dict(zip(session.output_names, writer.arrays()))
+        return result
     result.outputs = {name: {"shape": list(a.shape), "dtype": str(a.dtype)} for name, a in result.arrays.items()}
     return result
 

@@ -139,6 +139,12 @@ class OutputWriter:
             return
         self._parts.append(outputs)
 
+    def described(self) -> dict[str, dict[str, Any]]:
+        """Shape and dtype of each output written."""
+        if self._stream is not None:
+            return {self.names[0]: {"shape": list(self._stream.shape), "dtype": str(self._stream.dtype)}}
+        return {n: {"shape": list(a.shape), "dtype": str(a.dtype)} for n, a in zip(self.names, self.arrays())}
+
     def arrays(self) -> list[Any]:
         import numpy as np
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..convert.signature import Signature, TensorSpec, from_onnx
+from ..convert.signature import Signature, TensorSpec
 from ..errors import DeviceUnavailableError, InputMismatchError, UsageError
 from .arrays import UNNAMED, release_rows
 
@@ -33,9 +33,41 @@ class Session:
     signature: Signature
     device: str
 
-    @property
-    def output_names(self) -> list[str]:
-        return [t.name for t in self.signature.outputs]
+    def __post_init__(self) -> None:
+        import numpy as np
+
+        self.output_names = [t.name for t in self.signature.outputs]
+        # what the fast path of ``fits`` compares against, computed once
+        self.input_names = frozenset(t.name for t in self.signature.inputs)
+        self._memmap = np.memmap
+        self._expect = [(t.name, np.dtype(t.dtype), len(t.shape),
+                         _fixed_tail(t.shape) if t.shape and isinstance(t.shape[0], str) else None,
+                         [(i, d) for i, d in enumerate(t.shape) if isinstance(d, int) and d > 0],
+                         bool(t.shape) and isinstance(t.shape[0], str)) for t in self.signature.inputs]
+
+    def fits(self, arrays: Mapping[str, Any], batch_size: int) -> bool:
+        """True when *arrays* can go to onnxruntime as they are: right names, dtypes, shapes, one batch."""
+        if arrays.keys() != self.input_names:
+            return False
+        for name, dtype, ndim, tail, fixed, batched in self._expect:
+            array = arrays[name]
+            if getattr(array, "dtype", None) is not dtype and getattr(array, "dtype", None) != dtype:
+                return False
+            shape = array.shape
+            if len(shape) != ndim or isinstance(array, self._memmap) or (batched and shape[0] > batch_size):
+                return False
+            if tail is not None:
+                if shape[1:] != tail:
+                    return False
+            elif any(shape[index] != size for index, size in fixed):
+                return False
+        return True
+
+
+def _fixed_tail(shape: list[int | str]) -> tuple[int, ...] | None:
+    """The dimensions after the first, when all of them are fixed (one tuple comparison then checks them)."""
+    tail = shape[1:]
+    return tuple(tail) if all(isinstance(d, int) and d > 0 for d in tail) else None
 
 
 def session_for(path: Path, device: str = "cpu", threads: int | None = None) -> Session:
@@ -53,7 +85,6 @@ def session_for(path: Path, device: str = "cpu", threads: int | None = None) -> 
 
 
 def _open(path: Path, device: str, threads: int | None) -> Session:
-    import onnx
     import onnxruntime as ort
 
     providers = _providers(device, ort.get_available_providers())
@@ -61,8 +92,19 @@ def _open(path: Path, device: str, threads: int | None) -> Session:
     if threads:
         options.intra_op_num_threads = threads
     inference = ort.InferenceSession(os.fspath(path), sess_options=options, providers=providers)
-    signature = from_onnx(onnx.load(os.fspath(path), load_external_data=False))
+    signature = Signature([_spec(v) for v in inference.get_inputs()], [_spec(v) for v in inference.get_outputs()])
     return Session(inference, signature, "cuda" if providers[0].startswith("CUDA") else "cpu")
+
+
+ORT_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+             "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8", "tensor(uint8)": "uint8",
+             "tensor(bool)": "bool"}
+
+
+def _spec(value: Any) -> TensorSpec:
+    """A tensor's spec from onnxruntime's description (no need to import onnx)."""
+    shape = [d if isinstance(d, int) and d > 0 else (d if isinstance(d, str) and d else "?") for d in value.shape]
+    return TensorSpec(value.name, shape, ORT_TYPES.get(value.type, value.type))
 
 
 def _providers(device: str, available: list[str]) -> list[str]:
