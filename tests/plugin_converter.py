@@ -18,7 +18,7 @@ from hpcfair_vcs.errors import ModelLoadError
 class LinearNpzConverter(Converter):
     name = "linear-npz"
     modules = ("numpy",)
-    extra = "torch"
+    extra = "onnx"
     suffixes = (".linnpz",)
 
     def load(self, path: Path, options: ConvertOptions) -> dict[str, Any]:

@@ -191,3 +191,13 @@ class TestEntryPointPlugin(ConverterConformance):
         from .plugin_converter import save_linear_npz
 
         return save_linear_npz(path)
+
+
+class TestSkopsRegressor(ConverterConformance):
+    framework, needs, filename = "sklearn", ("sklearn", "skl2onnx", "skops"), "ridge.skops"
+
+    def build(self, path):
+        from sklearn.linear_model import Ridge
+
+        X, y = model_zoo.digits()
+        return model_zoo.save_skops(Ridge().fit(X, y.astype(float)), path)

@@ -26,7 +26,7 @@ print("HEAVY=" + ",".join(heavy))
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["status"], ["log"], ["show", "a"], ["convert", "--help"],
-                                  ["add", "--help"]])
+                                  ["add", "--help"], ["infer", "--help"], ["run", "--help"], ["compose", "--help"]])
 def test_no_heavy_imports(repo, args):
     write(repo / "a.pt", b"a")
     subprocess.run([sys.executable, "-m", "hpcfair_vcs", "add", "a.pt"], cwd=repo, check=True,

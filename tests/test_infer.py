@@ -204,3 +204,24 @@ def test_optimize_quantizes_and_reports_size_and_difference(repo):
         __import__("numpy").zeros((2, 16), "float32"))["pixels"].shape == (2, 64)
     with pytest.raises(UsageError, match="nothing to do"):
         api.optimize("dec", repo=repo)
+
+
+def test_missing_onnxruntime_is_exit_4_with_the_pip_line(repo, monkeypatch):
+    import builtins
+
+    from hpcfair_vcs.errors import MissingDependencyError
+    from hpcfair_vcs.runtime import onnx as ort_runtime
+
+    real_import = builtins.__import__
+
+    def without_onnxruntime(name, *args, **kwargs):
+        if name.startswith("onnxruntime"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(ort_runtime, "_sessions", {})
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    monkeypatch.setattr(builtins, "__import__", without_onnxruntime)
+    with pytest.raises(MissingDependencyError) as caught:
+        api.load_model("pipe", repo=repo)
+    assert caught.value.exit_code == 4 and caught.value.hint == "pip install 'hpcfair[onnx]'"

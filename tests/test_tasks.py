@@ -31,8 +31,8 @@ def test_every_task_runs_from_a_yaml_file(repo, tmp_path, monkeypatch):
 
     model_zoo.save_onnx(model_dir / "lin.onnx")
     configs = {
-        "store": f"""
-general: {{task: store, description: a linear model}}
+        "store": """
+general: {task: store, description: a linear model}
 task:
   path: more/lin.onnx
   tags: [demo]

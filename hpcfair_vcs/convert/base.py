@@ -106,7 +106,7 @@ class Converter:
         """Raises MissingDependencyError naming the pip line when a module is missing."""
         for module in (*self.modules, "onnx", "onnxruntime"):
             if importlib.util.find_spec(module) is None:
-                extra = self.extra or "torch"
+                extra = self.extra or "onnx"
                 raise MissingDependencyError(
                     f"converting {self.name} models needs the Python package {module!r}",
                     hint=f"pip install 'hpcfair[{extra}]'")

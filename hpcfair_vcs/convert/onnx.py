@@ -14,7 +14,7 @@ from .signature import from_onnx
 class OnnxConverter(Converter):
     name = "onnx"
     suffixes = (".onnx",)
-    extra = "torch"  # the extra that carries onnx and onnxruntime
+    extra = "onnx"
 
     def load(self, path: Path, options: ConvertOptions) -> Any:
         return onnx_file.load(path)

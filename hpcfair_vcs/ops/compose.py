@@ -35,8 +35,9 @@ def compose(first: str, second: str, *, maps: Sequence[str], name: str, repo: Re
         MappingError (exit 1), UsageError, ConversionError, the conversion's errors when a
         source has no ONNX form yet.
     """
-    import onnx
+    from ..deps import need
 
+    onnx = need("onnx")
     check_name(name)
     r = open_repo(repo)
     mapping = [parse_map(m) for m in maps]

@@ -31,8 +31,10 @@ def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = Fals
     Raises:
         UsageError (nothing asked for, a dataset), ConversionError, the conversion's errors.
     """
-    import onnx
+    from ..deps import need
 
+    onnx = need("onnx")
+    need("onnxruntime.quantization")
     r = open_repo(repo)
     source = resolve(r, target)
     if source.record.kind != "model":

@@ -85,7 +85,9 @@ def session_for(path: Path, device: str = "cpu", threads: int | None = None) -> 
 
 
 def _open(path: Path, device: str, threads: int | None) -> Session:
-    import onnxruntime as ort
+    from ..deps import need
+
+    ort = need("onnxruntime")
 
     providers = _providers(device, ort.get_available_providers())
     options = ort.SessionOptions()
