@@ -143,7 +143,13 @@ class OutputWriter:
         """Shape and dtype of each output written."""
         if self._stream is not None:
             return {self.names[0]: {"shape": list(self._stream.shape), "dtype": str(self._stream.dtype)}}
-        return {n: {"shape": list(a.shape), "dtype": str(a.dtype)} for n, a in zip(self.names, self.arrays())}
+        described = {}
+        for i, name in enumerate(self.names):
+            pieces = [part[i] for part in self._parts]
+            rows = sum(len(p) for p in pieces) if pieces and pieces[0].ndim else None
+            shape = [rows, *pieces[0].shape[1:]] if rows is not None else list(pieces[0].shape) if pieces else []
+            described[name] = {"shape": shape, "dtype": str(pieces[0].dtype) if pieces else ""}
+        return described
 
     def arrays(self) -> list[Any]:
         import numpy as np
