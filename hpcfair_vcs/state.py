@@ -21,6 +21,16 @@ RACY_WINDOW_NS = 100_000_000  # 0.1 s, well above the kernel's coarse clock tick
 Fingerprint = tuple[int, int, int, int]
 
 
+def _key(relpath: str) -> str:
+    """A path as a storable key: its bytes read as latin-1, so file names that are not UTF-8
+    (which Python holds as surrogates, and sqlite refuses) are kept too; byte order is kept."""
+    return relpath.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def _path(key: str) -> str:
+    return key.encode("latin-1").decode("utf-8", "surrogateescape")
+
+
 def fingerprint(st: os.stat_result) -> Fingerprint:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
@@ -48,36 +58,37 @@ class StateCache:
 
     def get(self, relpath: str, st: os.stat_result) -> str | None:
         row = self._conn().execute(
-            "SELECT ino, size, mtime, ctime, oid FROM state WHERE path = ?", (relpath,)).fetchone()
+            "SELECT ino, size, mtime, ctime, oid FROM state WHERE path = ?", (_key(relpath),)).fetchone()
         if row and tuple(row[:4]) == fingerprint(st):
             return row[4]
         return None
 
     def load_prefix(self, prefix: str) -> dict[str, tuple[Fingerprint, str]]:
         """All rows under folder *prefix* (``data/set/``), by path."""
+        start = _key(prefix)
         rows = self._conn().execute(
             "SELECT path, ino, size, mtime, ctime, oid FROM state WHERE path >= ? AND path < ?",
-            (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)))
-        return {row[0]: (tuple(row[1:5]), row[5]) for row in rows}
+            (start, start[:-1] + chr(ord(start[-1]) + 1)))
+        return {_path(row[0]): (tuple(row[1:5]), row[5]) for row in rows}
 
     def put(self, relpath: str, st: os.stat_result, oid: str, now_ns: int | None = None) -> None:
         """Remember *oid* for *relpath*, unless the file is too fresh to trust."""
         now_ns = time.time_ns() if now_ns is None else now_ns
         if now_ns - st.st_mtime_ns < RACY_WINDOW_NS or now_ns - st.st_ctime_ns < RACY_WINDOW_NS:
             return
-        self._pending.append((relpath, *fingerprint(st), oid))
+        self._pending.append((_key(relpath), *fingerprint(st), oid))
 
     def get_folder(self, relpath: str, folder_fingerprint: str) -> str | None:
         """The tree id last computed for a folder whose files all still have the same stats."""
         row = self._conn().execute(
-            "SELECT fingerprint, oid FROM folders WHERE path = ?", (relpath,)).fetchone()
+            "SELECT fingerprint, oid FROM folders WHERE path = ?", (_key(relpath),)).fetchone()
         return row[1] if row and row[0] == folder_fingerprint else None
 
     def put_folder(self, relpath: str, folder_fingerprint: str, oid: str, newest_ns: int) -> None:
         """Remember a folder's tree id, unless one of its files is too fresh to trust."""
         if time.time_ns() - newest_ns < RACY_WINDOW_NS:
             return
-        self._pending_folders.append((relpath, folder_fingerprint, oid))
+        self._pending_folders.append((_key(relpath), folder_fingerprint, oid))
 
     def flush(self) -> None:
         """Write remembered rows in one transaction (a cache: losing them is harmless)."""

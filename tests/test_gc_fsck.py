@@ -114,3 +114,16 @@ def test_fsck_restores_read_only_mode(repo):
         result = api.fsck()
         assert [p.problem for p in result.problems] == ["writable"] and result.exit_code == 0
         assert r.store.is_read_only(item.oid)
+
+
+def test_fsck_lists_a_missing_object_once_with_every_version_that_needs_it(repo):
+    make_dataset(repo / "ds", files=3)
+    api.add(["ds"])
+    write(repo / "ds" / "extra.bin", b"new")
+    api.add(["ds"])  # v2 shares the three files of v1
+    with Repo(repo) as r:
+        shared = r.store.read_tree(api.show("ds@1").oid)["part0/f0.bin"]
+        os.chmod(r.store.path(shared), 0o644)
+        os.unlink(r.store.path(shared))
+    missing = [p for p in api.fsck().problems if p.problem == "missing"]
+    assert [(p.oid, p.detail) for p in missing] == [(shared, "needed by ds v1 and 1 more")]

@@ -82,3 +82,22 @@ def test_status_skips_virtualenvs_and_control_folders(repo):
     write(repo / "venv" / "lib" / "x.hpcfair", "garbage")
     write(repo / ".git" / "y.hpcfair", "garbage")
     assert api.status().entries == []
+
+
+def test_file_names_that_are_not_utf8_are_tracked_and_restored(repo):
+    """Linux allows any bytes in a file name; the stat cache and the tree keep them exactly."""
+    folder = repo / "ds"
+    folder.mkdir()
+    odd = os.fsdecode(b"caf\xe9.txt")  # Latin-1 bytes: not UTF-8
+    (folder / odd).write_bytes(b"x")
+    write(folder / "plain.txt", b"y")
+    time.sleep(RACY_WINDOW_NS / 1e9 + 0.05)  # old enough for the stat cache to keep the names
+    api.add(["ds"], repo=repo)
+    assert [e.state for e in api.status(repo=repo).entries] == ["in sync"]
+    shutil.rmtree(folder)
+    api.checkout(repo=repo)
+    time.sleep(RACY_WINDOW_NS / 1e9 + 0.05)
+    assert sorted(os.listdir(os.fsencode(folder))) == [b"caf\xe9.txt", b"plain.txt"]
+    assert [e.state for e in api.status(repo=repo).entries] == ["in sync"]
+    (folder / odd).write_bytes(b"changed")
+    assert [e.state for e in api.status(repo=repo).entries] == ["modified"]

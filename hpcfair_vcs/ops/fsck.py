@@ -59,7 +59,9 @@ def _check_record(r: Repo, record_id: str) -> list[FsckProblem]:
 
 
 def _missing(r: Repo) -> list[FsckProblem]:
-    problems = []
+    """One problem per missing object, naming the first version that needs it (and how many more do)."""
+    problems: list[FsckProblem] = []
+    needed_by: dict[str, list[str]] = {}
     for ref in r.refs.all():
         for number, version_id in enumerate(ref.versions, start=1):
             try:
@@ -72,5 +74,8 @@ def _missing(r: Repo) -> list[FsckProblem]:
                 wanted += list(r.store.read_tree(record.oid).values())
             for oid in wanted:
                 if not r.store.exists(oid):
-                    problems.append(FsckProblem(oid, "missing", f"needed by {ref.name} v{number}"))
+                    needed_by.setdefault(oid, []).append(f"{ref.name} v{number}")
+    for oid, versions in needed_by.items():
+        more = f" and {len(versions) - 1} more" if len(versions) > 1 else ""
+        problems.append(FsckProblem(oid, "missing", f"needed by {versions[0]}{more}"))
     return problems
