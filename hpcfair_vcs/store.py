@@ -68,13 +68,19 @@ class ObjectStore:
         self.root = Path(root)
         self.tmp_dir = Path(tmp_dir)
         self._made_dirs: set[str] = set()
+        self._prefix = os.fspath(self.root) + os.sep
+        self._trees: dict[str, dict[str, str]] = {}  # parsed manifests, by their (checked) id
 
     # --- naming -------------------------------------------------------------
     def path(self, oid: str) -> Path:
-        return self.root / oid[:2] / oid[2:]
+        return Path(self.location(oid))
+
+    def location(self, oid: str) -> str:
+        """The object's path as a string (hot loops over many objects skip pathlib)."""
+        return f"{self._prefix}{oid[:2]}{os.sep}{oid[2:]}"
 
     def exists(self, oid: str) -> bool:
-        return os.path.exists(self.path(oid))
+        return os.path.exists(self.location(oid))
 
     def iter_oids(self) -> Iterator[str]:
         """Every stored object id (order unspecified)."""
@@ -92,7 +98,7 @@ class ObjectStore:
                         yield oid
 
     # --- writing ------------------------------------------------------------
-    def stage_file(self, src: Path, progress: Progress = _no_progress, size_hint: int = 0) -> Staged:
+    def stage_file(self, src: str | os.PathLike, progress: Progress = _no_progress, size_hint: int = 0) -> Staged:
         """Hash *src* while copying it to tmp/ in one pass; the copy is what was hashed.
 
         *size_hint* (the size from a recent stat) lets a small file be read in one call.
@@ -196,11 +202,14 @@ class ObjectStore:
             raise MissingObjectError(f"object {oid} is not in the local store") from None
 
     def read_tree(self, oid: str) -> dict[str, str]:
-        """The manifest of tree object *oid*, after checking its hash."""
+        """The manifest of tree object *oid*, after checking its hash (every time; the parsed
+        manifest of bytes already checked is kept, since those bytes define it)."""
         data = self.read_bytes(oid)
         if tree_mod.tree_oid(data) != oid:
             raise CorruptObjectError(f"tree object {oid} does not match its hash")
-        return tree_mod.parse_tree(data, oid)
+        if oid not in self._trees:
+            self._trees[oid] = tree_mod.parse_tree(data, oid)
+        return dict(self._trees[oid])
 
     def verify(self, oid: str) -> bool:
         """Re-hash the stored bytes (never trusting modes or sizes); True when intact."""

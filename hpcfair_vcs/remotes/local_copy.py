@@ -97,12 +97,12 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
     oids = sorted(oids)
     if not oids:
         return {}, set(), set()
-    root = Path(remote.path("files", "sha256"))
+    root = os.fspath(remote.path("files", "sha256"))
 
     def stage(oid: str) -> tuple[str, Staged | None]:
-        src = root / oid[:2] / oid[2:]
+        src = os.path.join(root, oid[:2], oid[2:])
         try:
-            child = _child(callback, os.fspath(src), os.fspath(store.path(oid)))
+            child = _child(callback, src, store.location(oid))
             return oid, store.stage_file(src, child.relative_update)
         except (OSError, UnreadableFileError):  # missing or unreadable on the remote
             return oid, None
