@@ -17,6 +17,13 @@ EXIT_INTEGRITY = 3
 EXIT_ENVIRONMENT = 4
 
 
+def describe(exc: BaseException) -> str:
+    """One line for an exception from a library: its first meaningful line, shortened."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    summary = next((line for line in lines if not line.startswith(("[", "-", "#"))), type(exc).__name__)
+    return summary[:300]
+
+
 class HpcfairError(Exception):
     """Root of every deliberate hpcfair error."""
 

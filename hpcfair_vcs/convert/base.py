@@ -123,10 +123,3 @@ class Converter:
     def cache_identity(self) -> dict[str, Any]:
         """Converter name, its version and the exporter packages' versions (no imports)."""
         return {"converter": self.name, "version": self.version, "packages": self.package_versions()}
-
-
-def describe(exc: BaseException) -> str:
-    """One line for an exception from a framework: its first meaningful line, shortened."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    summary = next((line for line in lines if not line.startswith(("[", "-", "#"))), type(exc).__name__)
-    return summary[:300]

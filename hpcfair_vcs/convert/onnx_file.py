@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import atomic_write
-from ..errors import ModelLoadError
-from .base import describe
+from ..errors import ModelLoadError, describe
 from .signature import BATCH, Signature, TensorSpec, from_onnx
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConversionError, ModelLoadError, UntrustedPickleError
-from .base import ConvertOptions, Converter, describe
+from ..errors import ConversionError, ModelLoadError, UntrustedPickleError, describe
+from .base import ConvertOptions, Converter
 from .signature import BATCH, TensorSpec
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CommandFailedError, ConversionError, ModelLoadError, UsageError
-from .base import ConvertOptions, Converter, describe
+from ..errors import CommandFailedError, ConversionError, ModelLoadError, UsageError, describe
+from .base import ConvertOptions, Converter
 from .signature import BATCH, TensorSpec
 
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConversionError, ModelLoadError, UntrustedPickleError, UsageError
-from .base import ConvertOptions, Converter, describe
+from ..errors import ConversionError, ModelLoadError, UntrustedPickleError, UsageError, describe
+from .base import ConvertOptions, Converter
 from .signature import BATCH, TensorSpec
 
 PICKLE_HINT = ("save the weights instead: torch.save(model.state_dict(), PATH) and pass --model-class "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import tmp_name, unlink_quietly
-from ..errors import InputFileError, PathNotFoundError, UsageError
+from ..errors import InputFileError, PathNotFoundError, UsageError, describe
 
 INPUT_SUFFIXES = (".npy", ".npz", ".csv", ".json")
 OUTPUT_SUFFIXES = (".npy", ".npz", ".csv", ".json")
@@ -50,7 +50,7 @@ def read_arrays(path: Path, fmt: str | None = None) -> dict[str, Any]:
     except InputFileError:
         raise
     except (OSError, ValueError, EOFError, KeyError) as exc:
-        raise InputFileError(f"cannot read {path.name}: {_first_line(exc)}") from None
+        raise InputFileError(f"cannot read {path.name}: {describe(exc)}") from None
 
 
 def _read_csv(path: Path, np: Any) -> Any:
@@ -210,8 +210,3 @@ def summary(names: Sequence[str], arrays: Sequence[Any], rows: int = 3) -> list[
         if array.ndim and len(array) > rows:
             lines.append(f"  ... {len(array) - rows} more")
     return lines
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

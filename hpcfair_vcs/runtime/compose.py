@@ -17,7 +17,7 @@ from typing import Any
 
 from ..convert.onnx_file import dedupe_opsets
 from ..convert.signature import Signature, TensorSpec, from_onnx
-from ..errors import ConversionError, MappingError, UsageError
+from ..errors import ConversionError, MappingError, UsageError, describe
 
 
 @dataclass
@@ -89,13 +89,13 @@ def compose(first: Any, second: Any, mapping: list[tuple[str, str]], prefixes: t
         io_map = [(prefixes[0] + out, prefixes[1] + inp) for out, inp in mapping]
         merged = onnx_compose.merge_models(a, b, io_map=io_map)
     except Exception as exc:  # noqa: BLE001 - onnx raises ValueError and checker errors
-        raise ConversionError(f"onnx cannot merge {names[0]} and {names[1]}: {str(exc).splitlines()[0][:300]}") from None
+        raise ConversionError(f"onnx cannot merge {names[0]} and {names[1]}: {describe(exc)}") from None
     dedupe_opsets(merged)
     _restore_plain_names(merged, prefixes)
     try:
         onnx.checker.check_model(merged, full_check=True)
     except Exception as exc:  # noqa: BLE001
-        raise ConversionError(f"the composed model does not pass onnx.checker: {str(exc).splitlines()[0][:300]}") from None
+        raise ConversionError(f"the composed model does not pass onnx.checker: {describe(exc)}") from None
     return Composed(merged, from_onnx(merged), merged.ir_version,
                     {e.domain or "ai.onnx": e.version for e in merged.opset_import})
 
@@ -121,7 +121,7 @@ def _aligned(first: Any, second: Any) -> tuple[Any, Any]:
                 copy = version_converter.convert_version(copy, opset)
             except Exception as exc:  # noqa: BLE001
                 raise ConversionError(f"cannot raise a model from opset {_opset(copy)} to {opset}: "
-                                      f"{str(exc).splitlines()[0][:200]}") from None
+                                      f"{describe(exc)}") from None
         for entry in copy.opset_import:
             if entry.domain in shared:
                 entry.version = shared[entry.domain]

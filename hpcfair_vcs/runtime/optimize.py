@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from ..convert import onnx_file
-from ..errors import ConversionError, UsageError
+from ..errors import ConversionError, UsageError, describe
 
 QUANTIZATIONS = ("dynamic-int8",)
 
@@ -49,7 +49,7 @@ def _quantize_dynamic(source: Path, out: Path) -> Path:
     try:
         quantize_dynamic(os.fspath(source), os.fspath(out), weight_type=QuantType.QInt8)
     except Exception as exc:  # noqa: BLE001 - the quantizer raises many types
-        raise ConversionError(f"onnxruntime cannot quantize the model: {str(exc).splitlines()[0][:300]}") from None
+        raise ConversionError(f"onnxruntime cannot quantize the model: {describe(exc)}") from None
     finally:
         root.setLevel(level)
     return out
@@ -64,5 +64,5 @@ def _graph_optimize(source: Path, out: Path) -> Path:
     try:
         ort.InferenceSession(os.fspath(source), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001
-        raise ConversionError(f"onnxruntime cannot optimize the model: {str(exc).splitlines()[0][:300]}") from None
+        raise ConversionError(f"onnxruntime cannot optimize the model: {describe(exc)}") from None
     return out
