@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs.errors import (ConversionError, ModelLoadError, ParityError, UntrustedPickleError,
+from hpcfair_vcs.errors import (ConversionError, InputMismatchError, ModelLoadError, ParityError, UntrustedPickleError,
                                 UsageError)
 from hpcfair_vcs.records import ProvenanceRecord, RuntimeRecord, VersionRecord
 from hpcfair_vcs.repo import Repo
@@ -318,3 +318,18 @@ def test_convert_file_outside_a_repository(tmp_path, with_sklearn):
     model = model_zoo.save_skops(model_zoo.pipeline(), tmp_path / "pipe.skops")
     result = api.convert_file(model, tmp_path / "pipe.onnx")
     assert result.artifact is None and Path(result.output).exists() and result.parity["max_rel"] <= 1e-4
+
+
+@torch_needed
+def test_a_sample_input_that_does_not_fit_is_a_clear_error(repo, tmp_path):
+    import numpy as np
+
+    model_zoo.save_torchscript(write(repo / "enc.pt", b""))
+    api.add(["enc.pt"], repo=repo, convert=False)
+    np.save(tmp_path / "flat.npy", np.zeros((2, 3), np.float32))
+    with pytest.raises(InputMismatchError, match=r"the sample input: input 'x' has shape \[2, 3\]"):
+        api.convert("enc", repo=repo, inputs=[ENC_INPUT], sample=tmp_path / "flat.npy")
+    np.savez(tmp_path / "named.npz", y=np.zeros((2, 1, 8, 8), np.float32))
+    with pytest.raises(InputMismatchError, match=r"has arrays \['y'\] but the model takes \['x'\]"):
+        api.convert("enc", repo=repo, inputs=[ENC_INPUT], sample=tmp_path / "named.npz")
+    untouched(repo, "enc.onnx")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConversionError, ParityError, UsageError
+from ..errors import ConversionError, ParityError
 from .signature import Signature, TensorSpec, concrete_shape
 
 if TYPE_CHECKING:
@@ -43,20 +43,17 @@ def seeded_inputs(specs: list[TensorSpec], seed: int, batch: int = BATCH) -> dic
 
 
 def sample_feeds(sample: dict[str, Any], signature: Signature) -> dict[str, Any]:
-    """The user's sample, by input name and in the model's input order, in the declared dtypes.
+    """The user's sample, checked like any model input (names, dtypes, shapes), in the declared dtypes.
 
     Raises:
-        UsageError: an input is missing from the sample.
+        InputMismatchError: the sample does not fit the model's inputs.
     """
     import numpy as np
 
-    if len(sample) == 1 and len(signature.inputs) == 1:  # one unnamed array (.npy)
-        sample = {signature.inputs[0].name: next(iter(sample.values()))}
-    missing = [s.name for s in signature.inputs if s.name not in sample]
-    if missing:
-        raise UsageError(f"the sample input has no array for {', '.join(missing)}",
-                         hint="save one array per model input, by name: numpy.savez(FILE, **{name: array})")
-    return {s.name: np.asarray(sample[s.name]).astype(s.dtype, copy=False) for s in signature.inputs}
+    from ..runtime.onnx import check_inputs
+
+    checked = check_inputs(signature, sample, source="the sample input")
+    return {s.name: np.asarray(checked[s.name]).astype(s.dtype, copy=False) for s in signature.inputs}
 
 
 def compare(native: list[Any], converted: list[Any]) -> tuple[float, float]:

@@ -24,12 +24,13 @@ from .._io import atomic_write
 from ..convert import registry
 from ..convert.base import Conversion, ConvertOptions, Converter
 from ..convert.signature import Signature, TensorSpec, parse_tensor
-from ..errors import (ArtifactNotFoundError, HpcfairError, MissingDependencyError, ParityError, PathNotFoundError, PathOutsideRepoError,
-                      UsageError)
+from ..errors import (ArtifactNotFoundError, HpcfairError, MissingDependencyError, ParityError, PathNotFoundError,
+                      PathOutsideRepoError, UsageError)
 from ..materialize import place_object
 from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, canonical_bytes, pid_of
 from ..repo import Repo, open_repo
 from ..results import AddedItem, ConvertResult
+from ..runtime.arrays import read_arrays
 from ..tree import is_tree
 from ..workspace import resolve_user_path, to_relpath
 from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version, scratch_dir
@@ -58,7 +59,7 @@ class ConvertRequest:
             opset=int(self.opset or settings["opset"]), inputs=[parse_tensor(t) for t in self.inputs],
             model_class=self.model_class, model_args=dict(self.model_args), trust_pickle=self.trust_pickle,
             tolerance=float(self.tolerance if self.tolerance is not None else settings["tolerance"]),
-            sample=load_sample(Path(self.sample)) if self.sample else None)
+            sample=read_arrays(Path(self.sample)) if self.sample else None)
 
 
 def convert(target: str | os.PathLike, *, repo: Repo | str | None = None, output: str | os.PathLike | None = None,
@@ -323,23 +324,3 @@ def _write_output(r: Repo, oid: str, output: str | os.PathLike) -> str:
 
 def _label(source: Resolved) -> str:
     return f"{source.record.artifact}@{source.number}"
-
-
-def load_sample(path: Path) -> dict[str, Any]:
-    """A sample input from .npy (one array) or .npz (one per input name).
-
-    Raises:
-        PathNotFoundError, UsageError: missing, or not a readable numpy file.
-    """
-    import numpy as np
-
-    if not path.exists():
-        raise PathNotFoundError(f"sample input {path} does not exist")
-    try:
-        if path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
-        return {"input": np.load(path, allow_pickle=False)}
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the sample input {path}: {exc}",
-                         hint="save it with numpy.save (.npy) or numpy.savez (.npz)") from None
