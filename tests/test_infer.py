@@ -190,6 +190,11 @@ def test_compose_refuses_mappings_that_do_not_fit(repo):
         api.compose("enc", "dec", maps=["8"], name="ae", repo=repo)
     with Repo(repo) as r:
         assert r.refs.find("ae") is None
+        before = set(r.store.iter_oids())
+    with pytest.raises(api_errors().NameConflictError, match="'pipe' belongs to an artifact that was not derived"):
+        api.compose("enc", "dec", maps=["8:z"], name="pipe", repo=repo)
+    with Repo(repo) as r:  # refused before anything was stored
+        assert set(r.store.iter_oids()) == before and os.listdir(repo / ".hpcfair" / "tmp") == []
 
 
 def test_optimize_quantizes_and_reports_size_and_difference(repo):

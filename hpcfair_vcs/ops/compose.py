@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 from typing import Any
 
 from .. import __version__
@@ -21,7 +20,7 @@ from ..repo import Repo, open_repo
 from ..results import DerivedResult
 from ..runtime.compose import Composed, compose as compose_models, parse_map
 from .convert import onnx_version
-from .derived import NewVersion, onnx_packages, record_version
+from .derived import NewVersion, onnx_packages, path_beside, record_version
 from .resolve import resolve
 
 
@@ -61,14 +60,10 @@ def compose(first: str, second: str, *, maps: Sequence[str], name: str, repo: Re
         results={"ir_version": composed.ir_version, "opsets": composed.opsets, "sequential_check": check})
     metadata = MetadataRecord(name=name, kind="model", framework="onnx", signature=composed.signature.to_dict(),
                               description=description or f"{labels[0]} -> {labels[1]} ({', '.join(maps)})")
-    path = str(PurePosixPath(versions[0].path).parent / f"{name}.onnx")
-    new = NewVersion(name=name, path=path.removeprefix("./"), staged=staged, provenance=provenance,
+    new = NewVersion(name=name, path=path_beside(versions[0].path, name), staged=staged, provenance=provenance,
                      runtime=None, metadata=metadata)
-    try:
-        with r.lock:
-            ref, version_id, _ = record_version(r, new)
-    finally:
-        r.store.discard([staged])
+    with r.lock:
+        ref, version_id, _ = record_version(r, new)
     return DerivedResult(artifact=name, version=ref.number_of(version_id), pid=pid_of(version_id),
                          oid=staged.oid, size=len(data), sources=[pid_of(v) for v in version_ids],
                          signature=composed.signature.to_dict(), checks={"vs_sequential": check})

@@ -277,10 +277,7 @@ def _store(r: Repo, source: Resolved, converter: Converter, conversion: Conversi
     new = NewVersion(name=target, path=derived_path(r, source.record.path, target, SUFFIX), staged=staged,
                      provenance=provenance, runtime=snapshot(conversion.packages, request.params),
                      metadata=metadata)
-    try:
-        ref, version_id, _ = record_version(r, new)
-    finally:
-        r.store.discard([staged])
+    ref, version_id, _ = record_version(r, new)
     return ref, version_id
 
 

@@ -48,21 +48,30 @@ def derived_path(repo: Repo, source_path: str, name: str, suffix: str) -> str:
     return candidates[-1]
 
 
+def path_beside(source_path: str, name: str) -> str:
+    """``models/enc.onnx`` + ``autoencoder`` -> ``models/autoencoder.onnx``."""
+    return str(PurePosixPath(source_path).parent / f"{name}.onnx").removeprefix("./")
+
+
 def record_version(repo: Repo, new: NewVersion) -> tuple[ArtifactRef, str, bool]:
-    """Store the bytes and records and move the ref (call under the repository lock).
+    """Store the staged bytes and the records and move the ref (call under the repository lock).
 
     Returns (ref, version id, whether a new version was made): when the
-    artifact's head already holds these bytes, no version is added.
+    artifact's head already holds these bytes, no version is added. The staged
+    file is committed or, on any error, discarded.
 
     Raises:
-        NameConflictError: *name* belongs to an artifact that is not derived.
+        NameConflictError: *name* belongs to an artifact that is not derived (nothing is stored).
     """
-    repo.store.commit([new.staged])
-    ref = repo.refs.find(new.name)
+    try:
+        ref = repo.refs.find(new.name)
+        if ref is not None and ref.head and not repo.records.get(ref.head, VersionRecord).provenance:
+            raise NameConflictError(f"the name {new.name!r} belongs to an artifact that was not derived from "
+                                    "another", hint="pass --name to store the result under another name")
+        repo.store.commit([new.staged])
+    finally:
+        repo.store.discard([new.staged])
     expected = ref.head if ref else None
-    if ref is not None and ref.head and not repo.records.get(ref.head, VersionRecord).provenance:
-        raise NameConflictError(f"the name {new.name!r} belongs to an artifact that was not derived from another",
-                                hint="pass --name to store the result under another name")
     ref = ref or ArtifactRef(name=new.name, kind="model", path=new.path)
     ref.metadata = repo.records.put(new.metadata)
     head = repo.records.get(ref.head, VersionRecord) if ref.head else None

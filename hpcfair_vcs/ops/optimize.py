@@ -7,7 +7,6 @@ the float model on seeded inputs; both go into the provenance.
 from __future__ import annotations
 
 import os
-from pathlib import PurePosixPath
 from typing import Any
 
 from .. import __version__
@@ -20,7 +19,7 @@ from ..repo import Repo, open_repo
 from ..results import DerivedResult
 from ..runtime.optimize import optimize as optimize_file
 from .convert import onnx_version
-from .derived import NewVersion, onnx_packages, record_version, scratch_dir
+from .derived import NewVersion, onnx_packages, path_beside, record_version, scratch_dir
 from .resolve import resolve
 
 
@@ -59,14 +58,10 @@ def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = Fals
             results={**sizes, "vs_float": difference})
         metadata = MetadataRecord(name=name, kind="model", framework="onnx", signature=signature.to_dict(),
                                   description=f"{version.artifact} optimized ({suffix or 'graph'})")
-        path = str(PurePosixPath(version.path).parent / f"{name}.onnx").removeprefix("./")
-        new = NewVersion(name=name, path=path, staged=staged, provenance=provenance, runtime=None,
-                         metadata=metadata)
-        try:
-            with r.lock:
-                ref, new_id, _ = record_version(r, new)
-        finally:
-            r.store.discard([staged])
+        new = NewVersion(name=name, path=path_beside(version.path, name), staged=staged, provenance=provenance,
+                         runtime=None, metadata=metadata)
+        with r.lock:
+            ref, new_id, _ = record_version(r, new)
     return DerivedResult(artifact=name, version=ref.number_of(new_id), pid=pid_of(new_id), oid=staged.oid,
                          size=sizes["size_after"], sources=[pid_of(version_id)], signature=signature.to_dict(),
                          checks={**sizes, "vs_float": difference})
