@@ -165,26 +165,24 @@ def compose_cmd(first, second, maps, name, description, as_json) -> None:
       hpcfair compose encoder decoder --map latent:z --name autoencoder
     """
     result = api.compose(first, second, maps=maps, name=name, description=description)
-    emit(result, as_json, _render_derived("composed"))
+    emit(result, as_json, _render_composed)
 
 
-def _render_derived(verb: str):
-    def render(r) -> None:
-        click.echo(f"{verb} {r.artifact} v{r.version} ({human_size(r.size)}) {short(r.pid)}")
-        click.echo(f"  from: {', '.join(short(p) for p in r.sources)}")
-        click.echo(f"  inputs:  {signature_line(r.signature.get('inputs', []))}")
-        click.echo(f"  outputs: {signature_line(r.signature.get('outputs', []))}")
-        for key, value in r.checks.items():
-            click.echo(f"  {key}: {_check_line(value)}")
-    return render
+def _render_derived(verb: str, r) -> None:
+    """The lines every model made from others starts with."""
+    click.echo(f"{verb} {r.artifact} v{r.version} ({human_size(r.size)}) {short(r.pid)}")
+    click.echo(f"  from: {', '.join(short(p) for p in r.sources)}")
+    click.echo(f"  inputs:  {signature_line(r.signature.get('inputs', []))}")
+    click.echo(f"  outputs: {signature_line(r.signature.get('outputs', []))}")
 
 
-def _check_line(value: Any) -> str:
-    if isinstance(value, dict) and "max_abs" in value:
-        return f"max abs {value['max_abs']:.3g}, max rel {value['max_rel']:.3g}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _render_composed(r) -> None:
+    _render_derived("composed", r)
+    click.echo(f"  vs_sequential: {_difference_line(r.checks['vs_sequential'])}")
+
+
+def _difference_line(value: dict[str, Any]) -> str:
+    return f"max abs {value['max_abs']:.3g}, max rel {value['max_rel']:.3g}"
 
 
 @click.command("optimize")
@@ -207,10 +205,10 @@ def optimize_cmd(target, quantize, graph_opt, name, as_json) -> None:
 
 
 def _render_optimized(r) -> None:
-    _render_derived("optimized")(type(r)(**{**r.__dict__, "checks": {}}))
+    _render_derived("optimized", r)
     before, after = r.checks["size_before"], r.checks["size_after"]
     click.echo(f"  size: {human_size(before)} -> {human_size(after)} ({after / before:.0%})")
-    click.echo(f"  vs the float model: {_check_line(r.checks['vs_float'])}")
+    click.echo(f"  vs the float model: {_difference_line(r.checks['vs_float'])}")
 
 
 @click.command("run")
@@ -248,7 +246,7 @@ def _render_task(result) -> None:
     elif kind == "InferResult":
         _render_infer(result)
     elif kind == "CollaborateResult":
-        _render_derived("composed")(result.composed)
+        _render_composed(result.composed)
         if result.inference:
             _render_infer(result.inference)
     elif kind == "DerivedResult":
