@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..deps import installed_versions, pip_hint
 from ..errors import MissingDependencyError, UsageError
 from .signature import Signature, TensorSpec
 
@@ -106,19 +106,11 @@ class Converter:
         """Raises MissingDependencyError naming the pip line when a module is missing."""
         for module in (*self.modules, "onnx", "onnxruntime"):
             if importlib.util.find_spec(module) is None:
-                extra = self.extra or "onnx"
-                raise MissingDependencyError(
-                    f"converting {self.name} models needs the Python package {module!r}",
-                    hint=f"pip install 'hpcfair[{extra}]'")
+                raise MissingDependencyError(f"converting {self.name} models needs the Python package {module!r}",
+                                             hint=pip_hint(self.extra or "onnx"))
 
     def package_versions(self) -> dict[str, str]:
-        found = {}
-        for dist in self.packages:
-            try:
-                found[dist] = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                continue
-        return found
+        return installed_versions(self.packages)
 
     def cache_identity(self) -> dict[str, Any]:
         """Converter name, its version and the exporter packages' versions (no imports)."""

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from .._io import tmp_name
+from ..deps import installed_versions
 from ..errors import NameConflictError
 from ..records import MetadataRecord, ProvenanceRecord, RuntimeRecord, VersionRecord, utc_now
 from ..refs import ArtifactRef, check_name
@@ -122,6 +123,4 @@ class scratch_dir:
 
 def onnx_packages() -> dict[str, str]:
     """Versions of the ONNX packages, for the provenance of models hpcfair itself builds."""
-    from ..runtime.snapshot import package_versions
-
-    return package_versions(["onnx", "onnxruntime"])
+    return installed_versions(["onnx", "onnxruntime"])

@@ -12,9 +12,9 @@ import platform
 import shutil
 import sys
 from collections.abc import Iterable
-from importlib import metadata
 from typing import Any
 
+from ..deps import installed_versions
 from ..records import RuntimeRecord
 
 
@@ -24,20 +24,10 @@ def snapshot(packages: Iterable[str], hyperparameters: dict[str, Any] | None = N
         python=f"{platform.python_implementation()} {platform.python_version()}",
         platform={"system": platform.system(), "release": platform.release(), "machine": platform.machine(),
                   "libc": "-".join(platform.libc_ver()).strip("-")},
-        packages=package_versions(["hpcfair", "numpy", *packages]),
+        packages=installed_versions(["hpcfair", "numpy", *packages]),
         hardware={"cpu": cpu_model(), "cpus": os.cpu_count() or 0, "memory_bytes": memory_bytes(),
                   "gpus": gpus()},
         hyperparameters=dict(hyperparameters or {}))
-
-
-def package_versions(names: Iterable[str]) -> dict[str, str]:
-    found = {}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 def cpu_model() -> str:
