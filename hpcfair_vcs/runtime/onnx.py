@@ -51,7 +51,8 @@ class Session:
             return False
         for name, dtype, ndim, tail, fixed, batched in self._expect:
             array = arrays[name]
-            if getattr(array, "dtype", None) is not dtype and getattr(array, "dtype", None) != dtype:
+            actual = getattr(array, "dtype", None)
+            if actual is not dtype and actual != dtype:
                 return False
             shape = array.shape
             if len(shape) != ndim or isinstance(array, self._memmap) or (batched and shape[0] > batch_size):
