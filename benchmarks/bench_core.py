@@ -74,12 +74,16 @@ def order(repeat: int) -> tuple[str, str]:
     return ("dvc", "hpcfair") if repeat % 2 == 0 else ("hpcfair", "dvc")
 
 
-def settle(paths) -> None:
-    """Delete scratch folders, then let the disk finish (this disk discards deleted blocks)."""
+def settle(paths, wait: float = 5.0) -> None:
+    """Delete scratch folders, then let the disk finish (this disk discards deleted blocks).
+
+    After deleting many files, wait over a minute: ext4 without a journal avoids reusing
+    an inode freed in the last 60 s, and skipping thousands of them makes new files slow.
+    """
     for path in paths:
         shutil.rmtree(path, ignore_errors=True)
     os.sync()
-    time.sleep(5)
+    time.sleep(wait)
 
 
 def bench_add(base: Path, source: Path, name: str, repeats: int) -> dict:

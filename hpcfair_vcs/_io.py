@@ -11,9 +11,11 @@ import errno
 import fcntl
 import itertools
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from .errors import LockTimeoutError
@@ -33,19 +35,31 @@ def tmp_name(directory: Path, stem: str = "") -> Path:
     return directory / f"{TMP_MARK}{stem}{os.getpid()}-{_session}{next(_counter)}"
 
 
-def copy_file(src: Path, dst: Path, mode: int, progress: Callable[[int], None] | None = None) -> None:
-    """Copy *src* to the new file *dst* in the kernel (``copy_file_range``; sendfile as fallback)."""
-    with open(src, "rb") as fin:
+def copy_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int,
+              progress: Callable[[int], None] | None = None, size: int | None = None) -> None:
+    """Copy *src* to the new file *dst*.
+
+    Small files go through ``copy_file_range`` (one call, the kernel moves the
+    bytes); from 1 MiB on, plain reads and writes through a 4 MiB buffer, which
+    measured about twice as fast here (the kernel's splice path fills the page
+    cache a page at a time). *size*, when the caller has just stat'ed *src*,
+    saves a stat per file.
+    """
+    fin = os.open(src, os.O_RDONLY)
+    try:
         fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            left = os.fstat(fin.fileno()).st_size
+            left = os.fstat(fin).st_size if size is None else size
+            if left >= COPY_BUFFER_FROM:
+                _copy_buffered(fin, fd, progress)
+                return
             while left > 0:
                 try:
-                    count = os.copy_file_range(fin.fileno(), fd, min(left, 1 << 30))
+                    count = os.copy_file_range(fin, fd, left)
                 except OSError as exc:
                     if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
                         raise
-                    count = os.sendfile(fd, fin.fileno(), None, min(left, 1 << 30))
+                    count = os.sendfile(fd, fin, None, left)
                 if count == 0:
                     break
                 left -= count
@@ -53,6 +67,25 @@ def copy_file(src: Path, dst: Path, mode: int, progress: Callable[[int], None] |
                     progress(count)
         finally:
             os.close(fd)
+    finally:
+        os.close(fin)
+
+
+COPY_BUFFER_FROM = 1 << 20
+_copy_buffers = threading.local()
+
+
+def _copy_buffered(fin: int, fd: int, progress: Callable[[int], None] | None) -> None:
+    buf = getattr(_copy_buffers, "buf", None)
+    if buf is None:
+        buf = _copy_buffers.buf = bytearray(4 << 20)
+    view = memoryview(buf)
+    while count := os.readv(fin, [buf]):
+        block = view[:count]
+        while block:
+            block = block[os.write(fd, block):]
+        if progress is not None:
+            progress(count)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -105,6 +138,31 @@ def syncfs(path: Path) -> None:
         os.sync()
     finally:
         os.close(fd)
+
+
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range: Any = None
+
+
+def start_writeback(fd: int, offset: int, count: int) -> None:
+    """Ask the kernel to start writing *count* bytes at *offset* to disk, without waiting.
+
+    A big file written this way is mostly on disk by the time it is flushed, so
+    the flush overlaps the copy instead of following it. A no-op where
+    ``sync_file_range`` is missing (not Linux).
+    """
+    global _sync_file_range
+    if _sync_file_range is None:
+        import ctypes
+
+        try:
+            call = ctypes.CDLL(None, use_errno=True).sync_file_range
+            call.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+            _sync_file_range = call
+        except AttributeError:  # pragma: no cover - not Linux
+            _sync_file_range = False
+    if _sync_file_range:
+        _sync_file_range(fd, offset, count, _SYNC_FILE_RANGE_WRITE)
 
 
 def remove_stale_tmp(directory: Path, older_than: float = 0.0) -> int:

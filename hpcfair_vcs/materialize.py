@@ -2,6 +2,9 @@
 
 Each file is created under a temporary name beside its destination and
 renamed over it, so a killed checkout leaves every file either old or new.
+A folder that does not exist yet is built whole under a temporary name and
+renamed into place once (``build_folder``): it appears complete or not at all,
+without a rename per file.
 Link types are tried in the configured order (default ``reflink``, ``copy``):
 
 - ``reflink``: a copy-on-write clone (btrfs, xfs); editing it never touches the object.
@@ -27,21 +30,21 @@ _FALLBACK_ERRNOS = {errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, e
                     errno.EMLINK, errno.ENOSYS}
 
 
-def _reflink(src: Path, tmp: Path) -> None:
+def _reflink(src: str, tmp: str | Path) -> None:
     with open(src, "rb") as s, open(tmp, "xb") as d:
         fcntl.ioctl(d.fileno(), FICLONE, s.fileno())
     os.chmod(tmp, WORKTREE_MODE)
 
 
-def _hardlink(src: Path, tmp: Path) -> None:
+def _hardlink(src: str, tmp: str | Path) -> None:
     os.link(src, tmp)
 
 
-def _symlink(src: Path, tmp: Path) -> None:
+def _symlink(src: str, tmp: str | Path) -> None:
     os.symlink(src, tmp)
 
 
-def _copy(src: Path, tmp: Path) -> None:
+def _copy(src: str, tmp: str | Path) -> None:
     copy_file(src, tmp, WORKTREE_MODE)
     os.chmod(tmp, WORKTREE_MODE)  # the umask may have narrowed it
 
@@ -60,31 +63,81 @@ def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]
         MissingObjectError: the object is not stored.
         OSError: every link type failed.
     """
-    src = store.path(oid)
+    src = store.location(oid)
+    devices = _devices(store, oid, dest.parent)
+    tmp = tmp_name(dest.parent)
+    kind = _link(src, tmp, link_types, devices)
     try:
-        src_dev = src.stat().st_dev
+        os.replace(tmp, dest)
+    except OSError:
+        unlink_quietly(tmp)
+        raise
+    return kind
+
+
+def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types: list[str]
+                 ) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
+    """Create the folder *dest*, which must not exist, holding *manifest* (relpath -> oid).
+
+    Returns the link type used and (relpath, stat, oid) of each file.
+
+    Raises:
+        MissingObjectError: an object is not stored (nothing is left behind).
+        OSError: every link type failed, or *dest* appeared meanwhile.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    building = tmp_name(dest.parent)
+    base = os.fspath(building) + os.sep
+    written: list[tuple[str, os.stat_result, str]] = []
+    kind = None
+    try:
+        os.mkdir(building)
+        for folder in sorted({rel.rpartition("/")[0] for rel in manifest} - {""}):
+            os.makedirs(base + folder, exist_ok=True)
+        devices = _devices(store, next(iter(manifest.values())), building) if manifest else (0, 0)
+        for relpath, oid in manifest.items():
+            target = base + relpath
+            try:
+                kind = _link(store.location(oid), target, link_types, devices)
+                written.append((relpath, os.stat(target), oid))  # a symlink to a missing object fails here
+            except FileNotFoundError:
+                store.read_bytes(oid)  # raises MissingObjectError with the usual hint
+                raise
+        os.rename(building, dest)  # fails if dest exists: nothing is replaced behind the caller's back
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return kind, written
+
+
+def _devices(store: ObjectStore, oid: str, folder: Path) -> tuple[int, int]:
+    """(device of the store, device of *folder*): what link types are remembered to fail by."""
+    try:
+        src_dev = os.stat(store.location(oid)).st_dev
     except FileNotFoundError:
         store.read_bytes(oid)  # raises MissingObjectError with the usual hint
         raise
     try:
-        dest_dev = os.stat(dest.parent).st_dev
+        return src_dev, os.stat(folder).st_dev
     except FileNotFoundError:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest_dev = os.stat(dest.parent).st_dev
+        folder.mkdir(parents=True, exist_ok=True)
+        return src_dev, os.stat(folder).st_dev
+
+
+def _link(src: str, target: str | Path, link_types: list[str], devices: tuple[int, int]) -> str:
+    """Create the new file *target* holding *src* with the first link type that works; return it."""
     last_error: OSError | None = None
     for kind in link_types:
-        if (kind, src_dev, dest_dev) in _UNSUPPORTED and kind != "copy":
+        if kind != "copy" and (kind, *devices) in _UNSUPPORTED:
             continue
-        tmp = tmp_name(dest.parent)
         try:
-            LINKERS[kind](src, tmp)
-            os.replace(tmp, dest)
+            LINKERS[kind](src, target)
             return kind
         except OSError as exc:
-            unlink_quietly(tmp)
+            unlink_quietly(target)
             if kind == "copy" or exc.errno not in _FALLBACK_ERRNOS:
                 raise
-            _UNSUPPORTED.add((kind, src_dev, dest_dev))
+            _UNSUPPORTED.add((kind, *devices))
             last_error = exc
     raise last_error or OSError(errno.EOPNOTSUPP, "no link type worked")
 

@@ -13,15 +13,17 @@ object produce the same bytes, and a rename is atomic.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import stat as stat_mod
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import tree as tree_mod
-from ._io import fsync_dir, syncfs, tmp_name, unlink_quietly
+from ._io import fsync_dir, start_writeback, syncfs, tmp_name, unlink_quietly
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
 
 BLOCK = 4 << 20
@@ -81,6 +83,16 @@ class ObjectStore:
 
     def exists(self, oid: str) -> bool:
         return os.path.exists(self.location(oid))
+
+    def sizes(self, oids: Iterable[str]) -> dict[str, int]:
+        """The size of each stored object among *oids* (one stat each; missing ones are left out)."""
+        found: dict[str, int] = {}
+        for oid in oids:
+            try:
+                found[oid] = os.stat(self.location(oid)).st_size
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+        return found
 
     def iter_oids(self) -> Iterator[str]:
         """Every stored object id (order unspecified)."""
@@ -147,15 +159,16 @@ class ObjectStore:
         if not pending:
             return 0
         syncfs(self.tmp_dir)
-        touched: set[Path] = set()
+        touched: set[str] = set()
         for item in pending:
-            dest = self.path(item.oid)
-            self._ensure_shard(dest.parent)
-            os.replace(item.tmp, dest)  # created with OBJECT_MODE: the umask can only narrow it
-            touched.add(dest.parent)
+            shard = item.oid[:2]
+            if shard not in touched:
+                self._ensure_shard(self.root / shard)
+                touched.add(shard)
+            os.replace(item.tmp, self.location(item.oid))  # created with OBJECT_MODE: the umask can only narrow it
             item.tmp = None
-        for directory in touched:
-            fsync_dir(directory)
+        for shard in touched:
+            fsync_dir(self.root / shard)
         return len(pending)
 
     def discard(self, staged: list[Staged]) -> None:
@@ -258,18 +271,41 @@ def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress, size_hint: int =
     digest = hashlib.sha256(head)
     _write_all(dst_fd, head)
     progress(len(head))
-    size = len(head)
     if len(head) < want:  # end of file already: the usual case for dataset files
-        return digest.hexdigest(), size
-    buf = _buffer()
-    view = memoryview(buf)
-    while count := os.readv(src_fd, [buf]):
-        chunk = view[:count]
-        digest.update(chunk)
-        _write_all(dst_fd, chunk)
-        size += count
-        progress(count)
+        return digest.hexdigest(), len(head)
+    size = len(head) + _copy_rest_hashing(src_fd, dst_fd, digest, progress)
     return digest.hexdigest(), size
+
+
+def _copy_rest_hashing(src_fd: int, dst_fd: int, digest: Any, progress: Progress) -> int:
+    """Copy the rest of a big file while a second thread feeds each block to *digest*.
+
+    hashlib and the read/write calls release the GIL, so on two cores hashing one
+    block overlaps copying it and reading the next (about twice as fast as in turn).
+    Two buffers take turns; a block is reused only after its hash is done.
+    """
+    from concurrent.futures import ThreadPoolExecutor  # only big files pay for the import
+
+    buffers = _buffers()
+    size = 0
+    hashing: Any = None  # the Future of the block being hashed
+    with ThreadPoolExecutor(1) as hasher:
+        for turn in itertools.count():
+            buf = buffers[turn % 2]
+            count = os.readv(src_fd, [buf])
+            if not count:
+                break
+            block = memoryview(buf)[:count]
+            if hashing is not None:
+                hashing.result()
+            hashing = hasher.submit(digest.update, block)
+            _write_all(dst_fd, block)
+            start_writeback(dst_fd, size, count)
+            size += count
+            progress(count)
+        if hashing is not None:
+            hashing.result()
+    return size
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
@@ -281,9 +317,9 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
 _local = threading.local()
 
 
-def _buffer() -> bytearray:
-    """One reusable copy buffer per thread."""
-    buf = getattr(_local, "buf", None)
-    if buf is None:
-        buf = _local.buf = bytearray(BLOCK)
-    return buf
+def _buffers() -> tuple[bytearray, bytearray]:
+    """Two reusable copy buffers per thread."""
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None:
+        bufs = _local.bufs = (bytearray(BLOCK), bytearray(BLOCK))
+    return bufs

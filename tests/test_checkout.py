@@ -151,3 +151,30 @@ def test_folder_with_unstored_edits_is_protected_but_missing_files_are_not(repo)
     result = api.checkout(["ds"])
     assert result.exit_code == 1 and "ds/part1/f1.bin" in result.items[0].error
     assert (repo / "ds" / "part1" / "f1.bin").read_bytes() == b"unsaved edit"
+
+
+def test_a_missing_folder_is_built_whole_or_not_at_all(repo):
+    make_dataset(repo / "ds", files=30)
+    write(repo / "ds" / "deep" / "er" / "big.bin", os.urandom((4 << 20) + 17))  # the buffered copy
+    expected = {p: p.read_bytes() for p in (repo / "ds").rglob("*") if p.is_file()}
+    item = api.add(["ds"]).items[0]
+    import shutil
+
+    shutil.rmtree(repo / "ds")
+    with Repo(repo) as r:
+        children = sorted(r.store.read_tree(item.oid).values())
+        gone = children[len(children) // 2]
+        r.store.remove(gone)
+    for links in (["copy"], ["symlink"]):
+        failed = api.checkout(["ds"], link_types=links).items[0]
+        assert failed.action == "failed" and failed.exit_code == 3 and "pull" in failed.error
+        assert not (repo / "ds").exists()
+        assert [p for p in os.listdir(repo) if p.startswith(".hpcfair-tmp-")] == []  # nothing half-built
+    import hashlib
+
+    lost = next(data for data in expected.values() if hashlib.sha256(data).hexdigest() == gone)
+    with Repo(repo) as r:
+        r.store.add_file(write(repo.parent / "lost", lost))
+    assert api.checkout(["ds"]).items[0].action == "restored"
+    assert {p: p.read_bytes() for p in (repo / "ds").rglob("*") if p.is_file()} == expected
+    assert {e.state for e in api.status().entries} == {"in sync"}

@@ -86,6 +86,7 @@ def test_kill_during_checkout(repo, delay):
     run_hpcfair("checkout", "ds", cwd=repo)
     got = {p.relative_to(repo): p.read_bytes() for p in (repo / "ds").rglob("*") if p.is_file()}
     assert got == expected  # no half-written file, no leftover temporary file
+    assert [p for p in os.listdir(repo) if p.startswith(".hpcfair-tmp-")] == []  # nor a half-built folder
     assert [e.state for e in api.status(repo=repo).entries] == ["in sync"]
 
 

@@ -43,6 +43,35 @@ def test_load_model_runs_the_onnx_form_and_reuses_its_session(repo):
     assert next(iter(model.run(x, batch_size=4).values())).shape == (6, 16)  # split in batches of 4
 
 
+def test_the_fast_path_matches_onnxruntime_and_works_without_its_private_binding(repo):
+    import numpy as np
+    import onnxruntime as ort
+
+    from hpcfair_vcs.runtime import onnx as ort_runtime
+
+    api.compose("enc", "dec", maps=["8:z"], name="autoencoder", repo=repo)
+    model = api.load_model("autoencoder", repo=repo)
+    x = images(5)
+    public = ort.InferenceSession(os.fspath(model.path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    fast = model.run({"x": x})
+    assert list(fast) == model.session.output_names
+    assert all(np.array_equal(got, want) for got, want in zip(fast.values(), public))
+
+    class PublicOnly:  # a release that hides the binding: the public run is used
+        def __init__(self, inner):
+            self.inner, self.calls = inner, 0
+
+        def run(self, names, feeds, options=None):
+            self.calls += 1
+            return self.inner.run(names, feeds, options)
+
+    wrapped = PublicOnly(model.session.inference)
+    session = ort_runtime.Session(wrapped, model.session.signature, "cpu")
+    assert session.fits({"x": x}, 64) and not session.fits({"x": x.astype(np.float64)}, 64)
+    assert all(np.array_equal(got, want) for got, want in zip(session.run_fitting({"x": x}), public))
+    assert wrapped.calls == 1
+
+
 def test_infer_reads_every_input_format_and_writes_every_output_format(repo, tmp_path):
     import numpy as np
 

@@ -316,6 +316,33 @@ def test_local_folder_remote_copies_directly_and_cleans_up_after_a_killed_push(t
     assert api.fsck(repo=b).exit_code == 0
 
 
+def test_local_folder_push_sends_only_what_the_folder_lacks(tmp_path, servers):
+    """What a local folder holds is read by listing busy shards and by a stat for the others."""
+    from hpcfair_vcs.remotes import local_copy
+
+    root = tmp_path / "remote" / "files" / "sha256"
+    busy = [f"ab{i:062x}" for i in range(local_copy.LIST_ABOVE + 10)]  # listed
+    quiet = [f"cd{i:062x}" for i in range(3)]  # stat'ed
+    for oid in busy[::2] + quiet[:1] + ["ef" + "0" * 62]:
+        write(root / oid[:2] / oid[2:], b"x")
+    assert local_copy.present(os.fspath(root), busy + quiet + ["01" + "0" * 62]) == set(busy[::2] + quiet[:1])
+
+    spec = RemoteSpec("local", servers.get("local"), tmp_path, unique="partial")
+    a = new_repo(tmp_path / "a")
+    make_dataset(a / "ds", files=300, size=64)
+    api.add(["ds"], repo=a)
+    connect(a, spec)
+    with Repo(a) as r:
+        files = sorted(set(r.store.read_tree(api.show("ds", repo=a).oid).values()))
+        for oid in files[:120]:  # a push that died after these
+            shutil.copy(r.store.path(oid), write(spec.disk / "files" / "sha256" / oid[:2] / oid[2:], b""))
+    pushed = api.push(repo=a)
+    assert (pushed.objects_transferred, pushed.objects_skipped) == (len(files) - 120 + 1, 120)
+    b = new_repo(tmp_path / "b")
+    connect(b, spec)
+    assert api.pull(["ds"], repo=b).exit_code == 0 and tree_bytes(b / "ds") == tree_bytes(a / "ds")
+
+
 def test_pull_only_onnx_brings_the_onnx_form_with_its_provenance(tmp_path, remote_spec, monkeypatch):
     pytest.importorskip("skl2onnx")
     from . import model_zoo

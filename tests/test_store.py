@@ -68,6 +68,14 @@ def test_hash_file_matches_hashlib_on_multi_block_file(tmp_path):
     assert hash_file(write(tmp_path / "big", data)) == hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.parametrize("size", [1 << 20, (1 << 20) + 1, (4 << 20) * 3 + 123])
+def test_big_files_are_hashed_while_copied_on_a_second_thread(store, tmp_path, size):
+    data = os.urandom(size)
+    staged = store.add_file(write(tmp_path / "big", data))
+    assert staged.oid == hashlib.sha256(data).hexdigest() and staged.size == size
+    assert store.path(staged.oid).read_bytes() == data and store.verify(staged.oid)
+
+
 def test_verify_rehashes_even_read_only_objects(store, tmp_path):
     staged = store.add_file(write(tmp_path / "a", b"original"))
     path = store.path(staged.oid)

@@ -32,19 +32,18 @@ def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remot
         raise RemoteError(f"remote {rem.name!r} ({rem.url}) is read-only", hint="push to another remote")
     refs = [r.refs.get(name) for name in artifacts] if artifacts else r.refs.all()
     summary = TransferSummary(remote=rem.name)
-    oids: set[str] = set()
+    sizes: dict[str, int] = {}  # every object to send, by id
     unsendable: set[str] = set()
     for ref in refs:
         for number, version_id in enumerate(ref.versions, start=1):
             needed, complete = objects_of(r, r.records.get(version_id, VersionRecord).oid)
             if complete:
-                oids |= needed
+                sizes.update(needed)
             else:
                 unsendable.add(version_id)
                 summary.missing_locally.append(f"{ref.name} v{number} ({pid_of(version_id)})")
     probe(rem, create=True)
-    sizes = {oid: r.store.path(oid).stat().st_size for oid in oids}
-    moved = upload(r, rem, local_odb(r.store.root), oids, sizes, jobs, callback or DEFAULT_CALLBACK)
+    moved = upload(r, rem, local_odb(r.store.root), set(sizes), sizes, jobs, callback or DEFAULT_CALLBACK)
     summary.objects_transferred, summary.objects_skipped = len(moved.transferred), moved.skipped
     summary.objects_failed, summary.bytes_transferred = sorted(moved.failed), moved.nbytes
     if moved.failed:

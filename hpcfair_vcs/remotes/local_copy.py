@@ -1,12 +1,13 @@
 """Objects to and from a remote that is a local folder (or a mounted share), without dvc-data.
 
-dvc-data still decides what is missing (``compare_status``); moving the bytes
-is plain file copying, which dvc-objects does with several metadata calls per
-object. Here:
+dvc-data's status and transfer cost several stats and metadata calls per
+object, which dominate when the objects are small. Here:
 
-- push: each object is copied (``copy_file_range``, so the kernel moves the
-  bytes) into ``ROOT/.hpcfair-tmp/``, the folder is flushed once (``syncfs``),
-  then every copy is renamed into ``ROOT/files/sha256/``: an object appears
+- what the remote has is read from a listing of each busy shard folder (a
+  stat each for a few objects);
+- push: each object is copied (``_io.copy_file``) into ``ROOT/.hpcfair-tmp/``,
+  the folder is flushed once (``syncfs``), then every copy is renamed into
+  ``ROOT/files/sha256/``: an object appears
   whole or not at all, and a killed push leaves only temporary files that the
   next push removes;
 - pull: each object is hashed while it is copied into the local store's
@@ -17,16 +18,17 @@ object. Here:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .._io import copy_file, fsync_dir, remove_stale_tmp, syncfs, tmp_name, unlink_quietly
 from ..errors import UnreadableFileError
 from ..store import OBJECT_MODE, ObjectStore, Staged, digest_of
 from .connect import Remote
 
+T = TypeVar("T")
 TMP_DIR = ".hpcfair-tmp"
 STALE_AFTER = 3600.0  # seconds: the folder may be shared by pushes from other machines
 
@@ -35,8 +37,22 @@ def usable(remote: Remote) -> bool:
     return remote.scheme == "local"
 
 
-def _workers(jobs: int | None, count: int) -> int:
-    return max(1, min(jobs or 4, count))
+LIST_ABOVE = 16  # wanted objects in one shard above which listing the shard beats a stat each
+CHUNK = 64  # objects per task: one task per file costs more than copying a small file
+
+
+def _map_in_chunks(work: Callable[[str], T], oids: list[str], jobs: int | None) -> list[T]:
+    """``work(oid)`` for every id, in order, on worker threads that take CHUNK ids at a time."""
+    chunks = [oids[i:i + CHUNK] for i in range(0, len(oids), CHUNK)]
+    with ThreadPoolExecutor(max(1, min(jobs or 4, len(chunks)))) as pool:
+        return [result for chunk in pool.map(lambda ids: [work(oid) for oid in ids], chunks) for result in chunk]
+
+
+def _tracked(callback: Any) -> bool:
+    """True when someone watches progress (a terminal bar), so per-file callbacks are worth their cost."""
+    from fsspec.callbacks import NoOpCallback
+
+    return callback is not None and not isinstance(callback, NoOpCallback)
 
 
 def _child(callback: Any, src: str, dst: str) -> Any:
@@ -45,45 +61,66 @@ def _child(callback: Any, src: str, dst: str) -> Any:
     return (callback.branched(src, dst) if callback is not None else None) or DEFAULT_CALLBACK
 
 
-def push(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | None, callback: Any
+def present(root: str, oids: Iterable[str]) -> set[str]:
+    """The *oids* whose files exist under *root* (``files/sha256``): a listing per busy shard, else a stat each."""
+    shards: dict[str, list[str]] = {}
+    for oid in oids:
+        shards.setdefault(oid[:2], []).append(oid[2:])
+    found: set[str] = set()
+    for shard, names in shards.items():
+        folder = os.path.join(root, shard)
+        if len(names) > LIST_ABOVE:
+            try:
+                there = set(os.listdir(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            found.update(shard + name for name in names if name in there)
+        else:
+            found.update(shard + name for name in names if os.path.exists(os.path.join(folder, name)))
+    return found
+
+
+def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | None, callback: Any
          ) -> tuple[set[str], set[str]]:
-    """Copy *oids* from *store* into the remote folder; return (moved, failed)."""
-    oids = sorted(oids)
+    """Copy the objects of *sizes* (id -> size) that the remote folder lacks; return (moved, failed)."""
+    root = os.fspath(remote.path("files", "sha256"))
+    oids = sorted(set(sizes) - present(root, sizes))
     if not oids:
         return set(), set()
-    root = Path(remote.path("files", "sha256"))
     staging = Path(remote.root) / TMP_DIR
     staging.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(staging, older_than=STALE_AFTER)
+    tracked = _tracked(callback)
 
-    def copy(oid: str) -> tuple[str, Path | None]:
-        tmp = tmp_name(staging)
+    def copy(oid: str) -> str | None:
+        src = store.location(oid)
+        tmp = os.fspath(tmp_name(staging))
+        progress = _child(callback, src, tmp) if tracked else None
+        if progress is not None:
+            progress.set_size(sizes[oid])
         try:
-            child = _child(callback, os.fspath(store.path(oid)), os.fspath(tmp))
-            child.set_size(store.path(oid).stat().st_size)
-            copy_file(store.path(oid), tmp, OBJECT_MODE, child.relative_update)
-            return oid, tmp
+            copy_file(src, tmp, OBJECT_MODE, progress.relative_update if progress else None, sizes[oid])
+            return tmp
         except OSError:
             unlink_quietly(tmp)
-            return oid, None
+            return None
 
-    with ThreadPoolExecutor(_workers(jobs, len(oids))) as pool:
-        copies = list(pool.map(copy, oids))
-    done = [(oid, tmp) for oid, tmp in copies if tmp is not None]
-    failed = {oid for oid, tmp in copies if tmp is None}
+    copies = _map_in_chunks(copy, oids, jobs)
+    done = [(oid, tmp) for oid, tmp in zip(oids, copies) if tmp is not None]
+    failed = {oid for oid, tmp in zip(oids, copies) if tmp is None}
     syncfs(staging)
-    shards: set[Path] = set()
+    shards: set[str] = set()
     for oid, tmp in done:  # files before the trees that name them (tree ids sort after: ".dir")
-        dest = root / oid[:2] / oid[2:]
-        if dest.parent not in shards:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shards.add(dest.parent)
+        shard = os.path.join(root, oid[:2])
+        if shard not in shards:
+            os.makedirs(shard, exist_ok=True)
+            shards.add(shard)
         try:
-            os.replace(tmp, dest)
+            os.replace(tmp, os.path.join(shard, oid[2:]))
         except FileNotFoundError:  # removed as stale by another machine's push
             failed.add(oid)
     for shard in shards:
-        fsync_dir(shard)
+        fsync_dir(Path(shard))
     return {oid for oid, _ in done} - failed, failed
 
 
@@ -98,17 +135,18 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
     if not oids:
         return {}, set(), set()
     root = os.fspath(remote.path("files", "sha256"))
+    tracked = _tracked(callback)
 
     def stage(oid: str) -> tuple[str, Staged | None]:
         src = os.path.join(root, oid[:2], oid[2:])
         try:
-            child = _child(callback, src, store.location(oid))
-            return oid, store.stage_file(src, child.relative_update)
+            if tracked:
+                return oid, store.stage_file(src, _child(callback, src, store.location(oid)).relative_update)
+            return oid, store.stage_file(src)
         except (OSError, UnreadableFileError):  # missing or unreadable on the remote
             return oid, None
 
-    with ThreadPoolExecutor(_workers(jobs, len(oids))) as pool:
-        results = list(pool.map(stage, oids))
+    results = _map_in_chunks(stage, oids, jobs)
     good: list[Staged] = []
     corrupt: set[str] = set()
     failed: set[str] = set()

@@ -92,13 +92,13 @@ def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, 
     from dvc_data.hashfile.transfer import transfer
 
     dest = remote.objects if subdir == "files/sha256" else remote.records
+    if local_copy.usable(remote) and subdir == "files/sha256":
+        moved, failed = local_copy.push(remote, repo.store, {o: sizes[o] for o in oids}, jobs, callback)
+        return Moved(transferred=moved, skipped=len(oids) - len(moved) - len(failed), failed=failed,
+                     nbytes=sum(sizes[o] for o in moved))
     try:
         status = compare_status(src_db, dest, hash_infos(oids), check_deleted=False, jobs=jobs)
         new = {h.value for h in status.new}
-        if local_copy.usable(remote) and subdir == "files/sha256":
-            moved, failed = local_copy.push(remote, repo.store, new, jobs, callback)
-            return Moved(transferred=moved, skipped=len(oids) - len(new), failed=failed,
-                         nbytes=sum(sizes.get(o, 0) for o in moved))
         bulk: set[str] = set()
         small = sorted(o for o in new if sizes.get(o, 0) <= ssh_bulk.MAX_OBJECT)
         if ssh_bulk.usable(remote, len(small)):
@@ -273,14 +273,16 @@ def linked_records(repo: Repo, version_id: str) -> set[str]:
     return linked
 
 
-def objects_of(repo: Repo, oid: str) -> tuple[set[str], bool]:
-    """The object ids a version needs (a tree and its files); False when some are not stored."""
-    if not repo.store.exists(oid):
-        return set(), False
+def objects_of(repo: Repo, oid: str) -> tuple[dict[str, int], bool]:
+    """The objects a version needs (a tree and its files) by id, with their sizes; False when some are not stored."""
+    sizes = repo.store.sizes([oid])
+    if not sizes:
+        return {}, False
     if not is_tree(oid):
-        return {oid}, True
+        return sizes, True
     children = set(repo.store.read_tree(oid).values())
-    return children | {oid}, all(repo.store.exists(c) for c in children)
+    sizes.update(repo.store.sizes(children))
+    return sizes, len(sizes) == len(children | {oid})
 
 
 def adopt_record(repo: Repo):

@@ -46,7 +46,7 @@ class Model:
         session = self._session or self.session
         if type(inputs) is dict and session.fits(inputs, batch_size or ort_runtime.DEFAULT_BATCH):
             # the fast path: nothing to cast, split or map; onnxruntime returns every output, in order
-            return dict(zip(session.output_names, session.inference.run(None, inputs)))
+            return dict(zip(session.output_names, session.run_fitting(inputs)))
         arrays = self._arrays(inputs)
         checked = ort_runtime.check_inputs(session.signature, arrays, source="the inputs")
         outputs = ort_runtime.run(session, checked, batch_size)

@@ -40,6 +40,7 @@ class Session:
         # what the fast path of ``fits`` compares against, computed once
         self.input_names = frozenset(t.name for t in self.signature.inputs)
         self._memmap = np.memmap
+        self._binding_run, self._provider_failure = _binding(self.inference)
         self._expect = [(t.name, np.dtype(t.dtype), len(t.shape),
                          _fixed_tail(t.shape) if t.shape and isinstance(t.shape[0], str) else None,
                          [(i, d) for i, d in enumerate(t.shape) if isinstance(d, int) and d > 0],
@@ -63,6 +64,35 @@ class Session:
             elif any(shape[index] != size for index, size in fixed):
                 return False
         return True
+
+
+    def run_fitting(self, feeds: Mapping[str, Any]) -> list[Any]:
+        """Every output, in order, for feeds that ``fits`` accepted: onnxruntime's binding called directly.
+
+        ``InferenceSession.run`` re-checks names and ownership in Python before calling the same binding;
+        ``fits`` has checked more already. Only a provider failure (a CUDA error at run time) takes the
+        public path, which falls back to the CPU provider as onnxruntime documents.
+        """
+        try:
+            return self._binding_run(self.output_names, feeds, None)
+        except self._provider_failure:
+            return self.inference.run(self.output_names, feeds)
+
+
+def _binding(inference: Any) -> tuple[Callable, type[BaseException]]:
+    """onnxruntime's C++ ``run`` and its provider-failure error; the public ``run`` when a release hides them."""
+    binding = getattr(getattr(inference, "_sess", None), "run", None)
+    try:
+        from onnxruntime.capi._pybind_state import EPFail
+    except ImportError:  # pragma: no cover - a release without the binding module
+        binding = None
+    if binding is None:
+        return (lambda names, feeds, options: inference.run(names, feeds, options)), _NeverRaised
+    return binding, EPFail
+
+
+class _NeverRaised(Exception):
+    """Matches nothing: the public ``run`` handles provider failures itself."""
 
 
 def _fixed_tail(shape: list[int | str]) -> tuple[int, ...] | None:
