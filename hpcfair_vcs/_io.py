@@ -15,8 +15,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .errors import LockTimeoutError
 
@@ -72,18 +72,30 @@ def copy_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int,
 
 
 COPY_BUFFER_FROM = 1 << 20
-_copy_buffers = threading.local()
+BUFFER_SIZE = 4 << 20
+_thread_buffers = threading.local()
+
+
+def copy_buffers() -> tuple[bytearray, bytearray]:
+    """Two reusable copy buffers of BUFFER_SIZE for the calling thread."""
+    bufs = getattr(_thread_buffers, "bufs", None)
+    if bufs is None:
+        bufs = _thread_buffers.bufs = (bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE))
+    return bufs
+
+
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """``os.write`` until every byte of *data* is written."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _copy_buffered(fin: int, fd: int, progress: Callable[[int], None] | None) -> None:
-    buf = getattr(_copy_buffers, "buf", None)
-    if buf is None:
-        buf = _copy_buffers.buf = bytearray(4 << 20)
+    buf = copy_buffers()[0]
     view = memoryview(buf)
     while count := os.readv(fin, [buf]):
-        block = view[:count]
-        while block:
-            block = block[os.write(fd, block):]
+        write_all(fd, view[:count])
         if progress is not None:
             progress(count)
 
@@ -103,9 +115,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644, *, tmp_dir: Path | 
     tmp = tmp_name(tmp_dir or path.parent, path.name + "-")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)

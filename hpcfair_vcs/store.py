@@ -16,14 +16,13 @@ import hashlib
 import itertools
 import os
 import stat as stat_mod
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import tree as tree_mod
-from ._io import fsync_dir, start_writeback, syncfs, tmp_name, unlink_quietly
+from ._io import copy_buffers, fsync_dir, start_writeback, syncfs, tmp_name, unlink_quietly, write_all
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
 
 BLOCK = 4 << 20
@@ -269,7 +268,7 @@ def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress, size_hint: int =
     want = size_hint + 1 if 0 < size_hint < SMALL else SMALL
     head = os.read(src_fd, want)
     digest = hashlib.sha256(head)
-    _write_all(dst_fd, head)
+    write_all(dst_fd, head)
     progress(len(head))
     if len(head) < want:  # end of file already: the usual case for dataset files
         return digest.hexdigest(), len(head)
@@ -286,7 +285,7 @@ def _copy_rest_hashing(src_fd: int, dst_fd: int, digest: Any, progress: Progress
     """
     from concurrent.futures import ThreadPoolExecutor  # only big files pay for the import
 
-    buffers = _buffers()
+    buffers = copy_buffers()
     size = 0
     hashing: Any = None  # the Future of the block being hashed
     with ThreadPoolExecutor(1) as hasher:
@@ -299,27 +298,10 @@ def _copy_rest_hashing(src_fd: int, dst_fd: int, digest: Any, progress: Progress
             if hashing is not None:
                 hashing.result()
             hashing = hasher.submit(digest.update, block)
-            _write_all(dst_fd, block)
+            write_all(dst_fd, block)
             start_writeback(dst_fd, size, count)
             size += count
             progress(count)
         if hashing is not None:
             hashing.result()
     return size
-
-
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-_local = threading.local()
-
-
-def _buffers() -> tuple[bytearray, bytearray]:
-    """Two reusable copy buffers per thread."""
-    bufs = getattr(_local, "bufs", None)
-    if bufs is None:
-        bufs = _local.bufs = (bytearray(BLOCK), bytearray(BLOCK))
-    return bufs

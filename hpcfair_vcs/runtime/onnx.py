@@ -65,7 +65,6 @@ class Session:
                 return False
         return True
 
-
     def run_fitting(self, feeds: Mapping[str, Any]) -> list[Any]:
         """Every output, in order, for feeds that ``fits`` accepted: onnxruntime's binding called directly.
 
@@ -87,7 +86,7 @@ def _binding(inference: Any) -> tuple[Callable, type[BaseException]]:
     except ImportError:  # pragma: no cover - a release without the binding module
         binding = None
     if binding is None:
-        return (lambda names, feeds, options: inference.run(names, feeds, options)), _NeverRaised
+        return inference.run, _NeverRaised  # the same (names, feeds, options) call
     return binding, EPFail
 
 
