@@ -76,12 +76,12 @@ BUFFER_SIZE = 4 << 20
 _thread_buffers = threading.local()
 
 
-def copy_buffers() -> tuple[bytearray, bytearray]:
-    """Two reusable copy buffers of BUFFER_SIZE for the calling thread."""
-    bufs = getattr(_thread_buffers, "bufs", None)
-    if bufs is None:
-        bufs = _thread_buffers.bufs = (bytearray(BUFFER_SIZE), bytearray(BUFFER_SIZE))
-    return bufs
+def copy_buffer() -> bytearray:
+    """A reusable copy buffer of BUFFER_SIZE for the calling thread."""
+    buf = getattr(_thread_buffers, "buf", None)
+    if buf is None:
+        buf = _thread_buffers.buf = bytearray(BUFFER_SIZE)
+    return buf
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
@@ -92,7 +92,7 @@ def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
 
 
 def _copy_buffered(fin: int, fd: int, progress: Callable[[int], None] | None) -> None:
-    buf = copy_buffers()[0]
+    buf = copy_buffer()
     view = memoryview(buf)
     while count := os.readv(fin, [buf]):
         write_all(fd, view[:count])
@@ -148,6 +148,26 @@ def syncfs(path: Path) -> None:
         os.sync()
     finally:
         os.close(fd)
+
+
+FSYNC_UP_TO = 16  # files; more are flushed with one syncfs
+
+
+def flush_files(paths: list[str], folder: Path) -> None:
+    """Make the bytes of *paths* durable: an fsync each when they are few, else one ``syncfs``.
+
+    ``syncfs`` flushes every dirty page of the file system, other files' too (a
+    big work-tree copy just written, say); an fsync flushes only its own file.
+    """
+    if len(paths) > FSYNC_UP_TO:
+        syncfs(folder)
+        return
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 _SYNC_FILE_RANGE_WRITE = 2

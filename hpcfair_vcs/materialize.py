@@ -11,6 +11,10 @@ Link types are tried in the configured order (default ``reflink``, ``copy``):
 - ``hardlink``/``symlink``: no extra space, but the work-tree file *is* the
   read-only object; an editor that writes in place as root could corrupt it.
 - ``copy``: always works.
+
+A pull that copies big objects makes the work-tree copy while it receives each
+one (``ObjectStore.receive_file``); such a spare copy is renamed into place
+instead of being copied again from the object (``_from_spare``).
 """
 
 from __future__ import annotations
@@ -63,10 +67,11 @@ def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]
         MissingObjectError: the object is not stored.
         OSError: every link type failed.
     """
-    src = store.location(oid)
-    devices = _devices(store, oid, dest.parent)
     tmp = tmp_name(dest.parent)
-    kind = _link(src, tmp, link_types, devices)
+    if _from_spare(store, oid, tmp):
+        kind = "copy"
+    else:
+        kind = _link(store.location(oid), tmp, link_types, _devices(store, oid, dest.parent))
     try:
         os.replace(tmp, dest)
     except OSError:
@@ -98,7 +103,8 @@ def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_
         for relpath, oid in manifest.items():
             target = base + relpath
             try:
-                kind = _link(store.location(oid), target, link_types, devices)
+                kind = "copy" if _from_spare(store, oid, target) else \
+                    _link(store.location(oid), target, link_types, devices)
                 written.append((relpath, os.stat(target), oid))  # a symlink to a missing object fails here
             except FileNotFoundError:
                 store.read_bytes(oid)  # raises MissingObjectError with the usual hint
@@ -108,6 +114,41 @@ def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_
         shutil.rmtree(building, ignore_errors=True)
         raise
     return kind, written
+
+
+def _from_spare(store: ObjectStore, oid: str, target: str | Path) -> bool:
+    """Rename a spare copy of *oid* (made while it was pulled) to *target*; False when there is none."""
+    spare = store.take_spare(oid)
+    if spare is None:
+        return False
+    try:
+        os.rename(spare, target)
+        os.chmod(target, WORKTREE_MODE)
+    except OSError:  # another file system, say: copy from the object as usual
+        unlink_quietly(spare)
+        return False
+    return True
+
+
+def will_copy(store: ObjectStore, link_types: list[str]) -> bool:
+    """Whether checkout will copy objects: no link type listed before ``copy`` works for the store.
+
+    Each such type is tried once on an empty file in the store's tmp/ folder.
+    """
+    for kind in link_types:
+        if kind == "copy":
+            return True
+        probe, target = tmp_name(store.tmp_dir, "probe-"), tmp_name(store.tmp_dir, "probe-")
+        try:
+            probe.touch(exist_ok=False)
+            LINKERS[kind](os.fspath(probe), target)
+            return False
+        except OSError:
+            continue
+        finally:
+            unlink_quietly(target)
+            unlink_quietly(probe)
+    return False
 
 
 def _devices(store: ObjectStore, oid: str, folder: Path) -> tuple[int, int]:

@@ -13,7 +13,6 @@ object produce the same bytes, and a rename is atomic.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import stat as stat_mod
 from collections.abc import Callable, Iterable, Iterator
@@ -22,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from . import tree as tree_mod
-from ._io import copy_buffers, fsync_dir, start_writeback, syncfs, tmp_name, unlink_quietly, write_all
+from ._direct_copy import BYPASS_FROM, Sink, is_cached, pump, set_direct
+from ._io import flush_files, fsync_dir, tmp_name, unlink_quietly, write_all
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
 
 BLOCK = 4 << 20
 SMALL = 1 << 20
 OBJECT_MODE = 0o444
+SPARE_MODE = 0o644  # a spare becomes a work-tree file
 
 Progress = Callable[[int], None]  # called with a number of bytes just processed
 
@@ -44,6 +45,7 @@ class Staged:
     size: int
     tmp: Path | None  # None once committed, or when nothing was copied (stat cache hit)
     existed: bool = False  # an object with this id was already stored
+    spare: str | None = None  # a work-tree copy made in the same pass (see ObjectStore.receive_file)
 
     @property
     def is_new(self) -> bool:
@@ -71,6 +73,8 @@ class ObjectStore:
         self._made_dirs: set[str] = set()
         self._prefix = os.fspath(self.root) + os.sep
         self._trees: dict[str, dict[str, str]] = {}  # parsed manifests, by their (checked) id
+        self._spares: dict[str, str] = {}  # object id -> a writable copy of it in tmp/, for checkout
+        self.make_spares = False  # receive_file also writes such copies (checkout will copy)
 
     # --- naming -------------------------------------------------------------
     def path(self, oid: str) -> Path:
@@ -117,28 +121,57 @@ class ObjectStore:
         Raises:
             UnreadableFileError: *src* cannot be opened or read.
         """
+        return self._stage(src, _open_source(src), progress, size_hint, big=False)
+
+    def receive_file(self, src: str | os.PathLike, progress: Progress = _no_progress) -> Staged:
+        """Stage a file received from a remote, as :meth:`stage_file` does.
+
+        A big one (from ``BYPASS_FROM``) is written to the store past the page cache,
+        read past it too when it is not cached, and, with ``make_spares``, copied in the
+        same pass to a spare work-tree copy that checkout takes instead of reading the
+        object back (:meth:`take_spare`).
+        """
+        src_fd = _open_source(src)
+        try:
+            size = os.fstat(src_fd).st_size
+        except OSError as exc:
+            os.close(src_fd)
+            raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
+        return self._stage(src, src_fd, progress, size, big=size >= BYPASS_FROM)
+
+    def _stage(self, src: str | os.PathLike, src_fd: int, progress: Progress, size_hint: int, big: bool
+               ) -> Staged:
+        """Copy and hash the open *src_fd* (closed afterwards) to tmp/; *big*: past the page cache."""
         tmp = tmp_name(self.tmp_dir)
+        spare = os.fspath(tmp_name(self.tmp_dir, "spare-")) if big and self.make_spares else None
+        fds = [src_fd]
         try:
-            src_fd = os.open(src, os.O_RDONLY)
-        except OSError as exc:
-            raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
-        try:
-            dst_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
-            try:
-                oid, size = _copy_hashing(src_fd, dst_fd, progress, size_hint)
-            finally:
-                os.close(dst_fd)
-        except OSError as exc:
-            unlink_quietly(tmp)
-            raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
-        except BaseException:
-            unlink_quietly(tmp)
+            fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE))
+            if big:
+                if not is_cached(src_fd, size_hint):
+                    set_direct(src_fd)
+                sinks = [Sink(fds[1], set_direct(fds[1]), flush_early=True)]
+                if spare is not None:
+                    fds.append(os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SPARE_MODE))
+                    sinks.append(Sink(fds[2], direct=False))
+                digest = hashlib.sha256()
+                size = pump(src_fd, sinks, digest, progress)
+                oid = digest.hexdigest()
+            else:
+                oid, size = _copy_hashing(src_fd, fds[1], progress, size_hint)
+        except BaseException as exc:
+            for path in (tmp, spare):
+                if path is not None:
+                    unlink_quietly(path)
+            if isinstance(exc, OSError):
+                raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
             raise
         finally:
-            os.close(src_fd)
+            for fd in fds:
+                os.close(fd)
         # Even when the id is stored already, the fresh copy is committed over it: it was
         # hashed just now, so this heals an object that rotted since (at the cost of a rename).
-        return Staged(oid, size, tmp, existed=self.exists(oid))
+        return Staged(oid, size, tmp, existed=self.exists(oid), spare=spare)
 
     def stage_bytes(self, data: bytes, oid: str) -> Staged:
         """Stage *data* under the given *oid* (used for tree manifests)."""
@@ -157,7 +190,7 @@ class ObjectStore:
         pending = [item for item in staged if item.tmp is not None]
         if not pending:
             return 0
-        syncfs(self.tmp_dir)
+        flush_files([os.fspath(item.tmp) for item in pending], self.tmp_dir)
         touched: set[str] = set()
         for item in pending:
             shard = item.oid[:2]
@@ -166,15 +199,30 @@ class ObjectStore:
                 touched.add(shard)
             os.replace(item.tmp, self.location(item.oid))  # created with OBJECT_MODE: the umask can only narrow it
             item.tmp = None
+            if item.spare is not None:
+                self._spares[item.oid] = item.spare
+                item.spare = None
         for shard in touched:
             fsync_dir(self.root / shard)
         return len(pending)
 
     def discard(self, staged: list[Staged]) -> None:
         for item in staged:
-            if item.tmp is not None:
-                unlink_quietly(item.tmp)
-                item.tmp = None
+            for path in (item.tmp, item.spare):
+                if path is not None:
+                    unlink_quietly(path)
+            item.tmp = item.spare = None
+
+    def take_spare(self, oid: str) -> str | None:
+        """A spare work-tree copy of *oid* made while it was received (then it is the caller's), or None."""
+        return self._spares.pop(oid, None)
+
+    def drop_spares(self) -> None:
+        """Delete the spare copies no checkout took, and stop making them."""
+        self.make_spares = False
+        for path in self._spares.values():
+            unlink_quietly(path)
+        self._spares.clear()
 
     def add_file(self, src: Path, progress: Progress = _no_progress) -> Staged:
         """Store one file; return its oid and size (``tmp`` is None afterwards)."""
@@ -259,6 +307,13 @@ class ObjectStore:
         return LocalHashFileDB(LocalFileSystem(), os.fspath(self.root), hash_name="sha256")
 
 
+def _open_source(src: str | os.PathLike) -> int:
+    try:
+        return os.open(src, os.O_RDONLY)
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
+
+
 def digest_of(oid: str) -> str:
     """The sha256 an object's bytes must have (a tree id carries a ``.dir`` suffix)."""
     return oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
@@ -277,31 +332,5 @@ def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress, size_hint: int =
 
 
 def _copy_rest_hashing(src_fd: int, dst_fd: int, digest: Any, progress: Progress) -> int:
-    """Copy the rest of a big file while a second thread feeds each block to *digest*.
-
-    hashlib and the read/write calls release the GIL, so on two cores hashing one
-    block overlaps copying it and reading the next (about twice as fast as in turn).
-    Two buffers take turns; a block is reused only after its hash is done.
-    """
-    from concurrent.futures import ThreadPoolExecutor  # only big files pay for the import
-
-    buffers = copy_buffers()
-    size = 0
-    hashing: Any = None  # the Future of the block being hashed
-    with ThreadPoolExecutor(1) as hasher:
-        for turn in itertools.count():
-            buf = buffers[turn % 2]
-            count = os.readv(src_fd, [buf])
-            if not count:
-                break
-            block = memoryview(buf)[:count]
-            if hashing is not None:
-                hashing.result()
-            hashing = hasher.submit(digest.update, block)
-            write_all(dst_fd, block)
-            start_writeback(dst_fd, size, count)
-            size += count
-            progress(count)
-        if hashing is not None:
-            hashing.result()
-    return size
+    """Copy the rest of a big file through the page cache while a second thread hashes it."""
+    return pump(src_fd, [Sink(dst_fd, direct=False, flush_early=True)], digest, progress)

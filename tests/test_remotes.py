@@ -343,6 +343,58 @@ def test_local_folder_push_sends_only_what_the_folder_lacks(tmp_path, servers):
     assert api.pull(["ds"], repo=b).exit_code == 0 and tree_bytes(b / "ds") == tree_bytes(a / "ds")
 
 
+def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from_the_pull(
+        tmp_path, servers, monkeypatch):
+    """From BYPASS_FROM on: a direct copy on push; on pull one pass feeds store and work tree."""
+    from hpcfair_vcs._direct_copy import BYPASS_FROM
+    from hpcfair_vcs.store import ObjectStore
+
+    spec = RemoteSpec("local", servers.get("local"), tmp_path, unique="big")
+    a = new_repo(tmp_path / "a")
+    write(a / "big.bin", os.urandom(BYPASS_FROM + 12345))
+    write(a / "other.bin", os.urandom(BYPASS_FROM * 2))
+    api.add(["big.bin", "other.bin"], repo=a)
+    connect(a, spec)
+    assert api.push(repo=a).objects_transferred == 2
+    assert not list((spec.disk / ".hpcfair-tmp").iterdir())
+    for path in spec.objects_on_disk():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name + path.name
+
+    taken = []
+    take_spare = ObjectStore.take_spare
+    monkeypatch.setattr(ObjectStore, "take_spare", lambda self, oid: taken.append(take_spare(self, oid)) or taken[-1])
+    b = new_repo(tmp_path / "b")
+    connect(b, spec)
+    pulled = api.pull(["big", "other"], repo=b)
+    assert pulled.exit_code == 0 and len(taken) == 2 and None not in taken  # both came from the pull's pass
+    assert tree_bytes(b) == tree_bytes(a) and api.fsck(repo=b).exit_code == 0
+    assert {e.state for e in api.status(repo=b).entries} == {"in sync"}
+    assert os.listdir(b / ".hpcfair" / "tmp") == []
+
+    # a corrupt big object: refused, nothing checked out, no spare left behind; the other one completes
+    bad = api.show("big", repo=a).oid
+    path = spec.disk / "files" / "sha256" / bad[:2] / bad[2:]
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as fobj:
+        fobj.seek(BYPASS_FROM)
+        fobj.write(b"X")
+    c = new_repo(tmp_path / "c")
+    connect(c, spec)
+    result = api.pull(["big", "other"], repo=c)
+    assert result.exit_code == 3 and result.objects_corrupt == [bad]
+    assert not (c / "big.bin").exists() and (c / "other.bin").read_bytes() == (a / "other.bin").read_bytes()
+    assert os.listdir(c / ".hpcfair" / "tmp") == []
+
+    # hard links configured: no spare is made, the work tree links the object
+    d = new_repo(tmp_path / "d")
+    (d / ".hpcfair" / "config.yaml").write_text("core:\n  link_types: [hardlink, copy]\n")
+    connect(d, spec)
+    taken.clear()
+    assert api.pull(["other"], repo=d).exit_code == 0 and taken == [None]
+    with Repo(d) as r:
+        assert os.stat(d / "other.bin").st_ino == os.stat(r.store.path(api.show("other", repo=d).oid)).st_ino
+
+
 def test_pull_only_onnx_brings_the_onnx_form_with_its_provenance(tmp_path, remote_spec, monkeypatch):
     pytest.importorskip("skl2onnx")
     from . import model_zoo

@@ -55,6 +55,41 @@ def test_adding_good_bytes_again_heals_a_rotten_object(store, tmp_path):
     assert store.verify(oid) and store.is_read_only(oid)
 
 
+@pytest.mark.parametrize("spares", [True, False])
+def test_a_big_received_file_goes_to_the_store_and_to_a_spare_copy_in_one_pass(store, tmp_path, spares):
+    from hpcfair_vcs._direct_copy import BYPASS_FROM
+
+    data = os.urandom(BYPASS_FROM + 4097)
+    store.make_spares = spares
+    staged = store.receive_file(write(tmp_path / "incoming", data))
+    assert staged.oid == hashlib.sha256(data).hexdigest() and staged.size == len(data)
+    assert (staged.spare is not None) == spares
+    store.commit([staged])
+    assert store.path(staged.oid).read_bytes() == data and store.is_read_only(staged.oid)
+    spare = store.take_spare(staged.oid)
+    if spares:
+        assert open(spare, "rb").read() == data and os.access(spare, os.W_OK)
+        assert store.take_spare(staged.oid) is None  # the caller owns it now
+        os.unlink(spare)
+    else:
+        assert spare is None
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_spares_of_discarded_or_unused_objects_are_deleted(store, tmp_path):
+    from hpcfair_vcs._direct_copy import BYPASS_FROM
+
+    store.make_spares = True
+    bad = store.receive_file(write(tmp_path / "a", os.urandom(BYPASS_FROM)))
+    store.discard([bad])  # what a pull does with bytes that do not match their name
+    unused = store.receive_file(write(tmp_path / "b", os.urandom(BYPASS_FROM)))
+    small = store.receive_file(write(tmp_path / "c", b"small"))  # small files get no spare
+    assert small.spare is None
+    store.commit([unused, small])
+    store.drop_spares()
+    assert os.listdir(tmp_path / "tmp") == [] and not store.make_spares
+
+
 def test_staged_objects_are_invisible_until_commit(store, tmp_path):
     staged = store.stage_file(write(tmp_path / "a", b"pending"))
     assert not store.exists(staged.oid)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import HpcfairError, UsageError
+from ..materialize import will_copy
 from ..records import VersionRecord
 from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
@@ -87,18 +88,23 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
     if only is not None:
         wanted = _derived_forms(r, wanted, only, summary)
     adopt = r.store.adopt
-    tops = {oid for oid in wanted.values() if oid and not r.store.exists(oid)}
-    moved = download(r, rem, rem.objects, tops, adopt, jobs, DEFAULT_CALLBACK)
-    _count(summary, moved)
-    children = set()
-    for oid in wanted.values():
-        if oid and is_tree(oid) and r.store.exists(oid):
-            children |= {c for c in r.store.read_tree(oid).values() if not r.store.exists(c)}
-    moved = download(r, rem, rem.objects, children, adopt, jobs, callback or DEFAULT_CALLBACK)
-    _count(summary, moved)
-    ready = [spec for spec, oid in wanted.items() if oid and _complete(r, oid)]
-    if ready:
-        summary.checkout = checkout(ready, repo=r, force=force).items
+    # big objects about to be checked out by copying are copied to the work tree while received
+    r.store.make_spares = will_copy(r.store, list(r.config["core"]["link_types"]))
+    try:
+        tops = {oid for oid in wanted.values() if oid and not r.store.exists(oid)}
+        moved = download(r, rem, rem.objects, tops, adopt, jobs, DEFAULT_CALLBACK)
+        _count(summary, moved)
+        children = set()
+        for oid in wanted.values():
+            if oid and is_tree(oid) and r.store.exists(oid):
+                children |= {c for c in r.store.read_tree(oid).values() if not r.store.exists(c)}
+        moved = download(r, rem, rem.objects, children, adopt, jobs, callback or DEFAULT_CALLBACK)
+        _count(summary, moved)
+        ready = [spec for spec, oid in wanted.items() if oid and _complete(r, oid)]
+        if ready:
+            summary.checkout = checkout(ready, repo=r, force=force).items
+    finally:
+        r.store.drop_spares()
     return summary
 
 

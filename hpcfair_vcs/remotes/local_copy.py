@@ -5,14 +5,16 @@ object, which dominate when the objects are small. Here:
 
 - what the remote has is read from a listing of each busy shard folder (a
   stat each for a few objects);
-- push: each object is copied (``_io.copy_file``) into ``ROOT/.hpcfair-tmp/``,
-  the folder is flushed once (``syncfs``), then every copy is renamed into
+- push: each object is copied (``_io.copy_file``; from ``BYPASS_FROM`` on
+  straight to disk, ``_direct_copy``) into ``ROOT/.hpcfair-tmp/``, the copies
+  are flushed (``_io.flush_files``), then every copy is renamed into
   ``ROOT/files/sha256/``: an object appears
   whole or not at all, and a killed push leaves only temporary files that the
   next push removes;
 - pull: each object is hashed while it is copied into the local store's
-  ``tmp/`` (``ObjectStore.stage_file``: one read, no second verify pass) and
-  committed only if the hash matches the id it was asked for.
+  ``tmp/`` (``ObjectStore.receive_file``: one read, no second verify pass; a big
+  one also feeds checkout's copy in that pass) and committed only if the hash
+  matches the id it was asked for.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .._io import copy_file, fsync_dir, remove_stale_tmp, syncfs, tmp_name, unlink_quietly
+from .._direct_copy import BYPASS_FROM, copy_past_cache
+from .._io import copy_file, flush_files, fsync_dir, remove_stale_tmp, tmp_name, unlink_quietly
 from ..errors import UnreadableFileError
 from ..store import OBJECT_MODE, ObjectStore, Staged, digest_of
 from .connect import Remote
@@ -98,8 +101,12 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
         progress = _child(callback, src, tmp) if tracked else None
         if progress is not None:
             progress.set_size(sizes[oid])
+        report = progress.relative_update if progress else None
         try:
-            copy_file(src, tmp, OBJECT_MODE, progress.relative_update if progress else None, sizes[oid])
+            if sizes[oid] >= BYPASS_FROM:
+                copy_past_cache(src, tmp, OBJECT_MODE, report)
+            else:
+                copy_file(src, tmp, OBJECT_MODE, report, sizes[oid])
             return tmp
         except OSError:
             unlink_quietly(tmp)
@@ -108,7 +115,7 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
     copies = _map_in_chunks(copy, oids, jobs)
     done = [(oid, tmp) for oid, tmp in zip(oids, copies) if tmp is not None]
     failed = {oid for oid, tmp in zip(oids, copies) if tmp is None}
-    syncfs(staging)
+    flush_files([tmp for _, tmp in done], staging)
     shards: set[str] = set()
     for oid, tmp in done:  # files before the trees that name them (tree ids sort after: ".dir")
         shard = os.path.join(root, oid[:2])
@@ -141,8 +148,8 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
         src = os.path.join(root, oid[:2], oid[2:])
         try:
             if tracked:
-                return oid, store.stage_file(src, _child(callback, src, store.location(oid)).relative_update)
-            return oid, store.stage_file(src)
+                return oid, store.receive_file(src, _child(callback, src, store.location(oid)).relative_update)
+            return oid, store.receive_file(src)
         except (OSError, UnreadableFileError):  # missing or unreadable on the remote
             return oid, None
 
