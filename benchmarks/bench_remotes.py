@@ -67,6 +67,9 @@ def evict(folder: Path) -> None:
 def bench_case(base: Path, source: Path, name: str, remote_for, repeats: int, many_files: bool) -> dict:
     """remote_for(tool, i) -> (url, options, folder to wipe). Times push, pull, no-op push.
 
+    Without *many_files*, each tool's scratch folders are deleted before the other
+    tool runs: on this VM the tool that ran second in a repeat, on top of the
+    first one's gigabytes of page cache, was up to 2x slower (whichever it was).
     With *many_files*, scratch folders are deleted only after the last repeat: on this
     journal-less ext4, creating files soon after deleting thousands is several times
     slower (the allocator skips recently freed inodes one by one), which would tax
@@ -90,9 +93,9 @@ def bench_case(base: Path, source: Path, name: str, remote_for, repeats: int, ma
             times[f"{tool} pull"].append(timed(pull, other))
             assert (other / name).exists(), f"{tool} pull did not restore {name}"
             scratch += [root, other, folder]
-        if not many_files:
-            settle(scratch)
-            scratch = []
+            if not many_files:  # each tool starts from the same clean state
+                settle(scratch)
+                scratch = []
     settle(scratch, wait=65.0 if many_files else 5.0)
     return {key: {"best": min(values), "median": statistics.median(values), "runs": values}
             for key, values in times.items()}

@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from ._io import start_writeback, write_all
 
@@ -85,9 +85,12 @@ def open_source(path: str | os.PathLike) -> int:
     return fd
 
 
-def pump(src_fd: int, sinks: list[Sink], digest: Any = None,
+def pump(source: int | BinaryIO, sinks: list[Sink], digest: Any = None,
          progress: Callable[[int], None] | None = None) -> int:
-    """Copy *src_fd* from its position to its end into every sink, feeding *digest*; return the bytes copied.
+    """Copy *source* from its position to its end into every sink, feeding *digest*; return the bytes copied.
+
+    *source* is a file descriptor (two blocks are read at once) or a stream with
+    ``read`` (a remote file: read block after block).
 
     Direct sinks get whole blocks (the last one padded) and are cut to size at the
     end. Beside a sink through the cache, a direct one is written on its own thread
@@ -100,12 +103,8 @@ def pump(src_fd: int, sinks: list[Sink], digest: Any = None,
     aside = [sink for sink in sinks if sink.direct] if len(sinks) > 1 else []
     inline = [sink for sink in sinks if sink not in aside]
     size = 0
-    start = os.lseek(src_fd, 0, os.SEEK_CUR)
-
-    def read(block: int) -> int:
-        return os.preadv(src_fd, [buffers[block % DEPTH]], start + block * BLOCK)
-
-    with ThreadPoolExecutor(READERS) as reader, ThreadPoolExecutor(1) as hasher, ThreadPoolExecutor(1) as writer:
+    read, readers = _block_reader(source, buffers)
+    with ThreadPoolExecutor(readers) as reader, ThreadPoolExecutor(1) as hasher, ThreadPoolExecutor(1) as writer:
         reads = deque(reader.submit(read, i) for i in range(DEPTH - 1))
         busy: deque[list[Any]] = deque()  # per block: the hash and writes still using its buffer
         try:
@@ -123,6 +122,8 @@ def pump(src_fd: int, sinks: list[Sink], digest: Any = None,
                 size += count
                 if progress is not None:
                     progress(count)
+                if count < BLOCK:  # the end (a file that grew meanwhile is not read past it: no gap)
+                    break
                 while len(busy) > 1:  # the buffer read next held the block before this one
                     for job in busy.popleft():
                         job.result()
@@ -137,6 +138,22 @@ def pump(src_fd: int, sinks: list[Sink], digest: Any = None,
         if sink.direct and size % ALIGN:
             os.ftruncate(sink.fd, size)  # drop the padding of the last block
     return size
+
+
+def _block_reader(source: int | BinaryIO, buffers: list[mmap.mmap]) -> tuple[Callable[[int], int], int]:
+    """(read block N into its buffer -> bytes read, how many reads may run at once) for *source*."""
+    if isinstance(source, int):
+        start = os.lseek(source, 0, os.SEEK_CUR)
+        return (lambda block: os.preadv(source, [buffers[block % DEPTH]], start + block * BLOCK)), READERS
+
+    def read_stream(block: int) -> int:  # called in block order by the one reader thread
+        view, got = memoryview(buffers[block % DEPTH]), 0
+        while got < BLOCK and (data := source.read(BLOCK - got)):
+            view[got:got + len(data)] = data
+            got += len(data)
+        return got
+
+    return read_stream, 1
 
 
 def copy_past_cache(src: str | os.PathLike, dst: str | os.PathLike, mode: int,

@@ -18,7 +18,7 @@ import stat as stat_mod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import tree as tree_mod
 from ._direct_copy import BYPASS_FROM, Sink, is_cached, pump, set_direct
@@ -139,26 +139,30 @@ class ObjectStore:
             raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
         return self._stage(src, src_fd, progress, size, big=size >= BYPASS_FROM)
 
-    def _stage(self, src: str | os.PathLike, src_fd: int, progress: Progress, size_hint: int, big: bool
-               ) -> Staged:
-        """Copy and hash the open *src_fd* (closed afterwards) to tmp/; *big*: past the page cache."""
+    def receive_stream(self, stream: BinaryIO, name: str, progress: Progress = _no_progress) -> Staged:
+        """Stage a big object read from *stream* (a remote file named *name*), as :meth:`receive_file` does."""
+        return self._stage(name, stream, progress, 0, big=True)
+
+    def _stage(self, src: str | os.PathLike, source: int | BinaryIO, progress: Progress, size_hint: int,
+               big: bool) -> Staged:
+        """Copy and hash *source* (an fd, closed afterwards, or a stream) to tmp/; *big*: past the page cache."""
         tmp = tmp_name(self.tmp_dir)
         spare = os.fspath(tmp_name(self.tmp_dir, "spare-")) if big and self.make_spares else None
-        fds = [src_fd]
+        fds = [source] if isinstance(source, int) else []
         try:
             fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE))
             if big:
-                if not is_cached(src_fd, size_hint):
-                    set_direct(src_fd)
-                sinks = [Sink(fds[1], set_direct(fds[1]), flush_early=True)]
+                if isinstance(source, int) and not is_cached(source, size_hint):
+                    set_direct(source)
+                sinks = [Sink(fds[-1], set_direct(fds[-1]), flush_early=True)]
                 if spare is not None:
                     fds.append(os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SPARE_MODE))
-                    sinks.append(Sink(fds[2], direct=False))
+                    sinks.append(Sink(fds[-1], direct=False))
                 digest = hashlib.sha256()
-                size = pump(src_fd, sinks, digest, progress)
+                size = pump(source, sinks, digest, progress)
                 oid = digest.hexdigest()
             else:
-                oid, size = _copy_hashing(src_fd, fds[1], progress, size_hint)
+                oid, size = _copy_hashing(source, fds[1], progress, size_hint)
         except BaseException as exc:
             for path in (tmp, spare):
                 if path is not None:
@@ -233,19 +237,29 @@ class ObjectStore:
     def adopt(self, path: Path, oid: str) -> bool:
         """Move a downloaded file into the store if its bytes hash to *oid*; else delete it.
 
-        Returns whether it was adopted. Nothing unverified ever enters the store.
+        Returns whether it was adopted. Nothing unverified ever enters the store. With
+        ``make_spares``, a big file's spare work-tree copy is written while it is hashed.
         """
+        spare = None
         try:
-            good = hash_file(path) == digest_of(oid)
+            if self.make_spares and os.path.getsize(path) >= BYPASS_FROM:
+                spare = os.fspath(tmp_name(self.tmp_dir, "spare-"))
+                good = _hash_copying(path, spare) == digest_of(oid)
+            else:
+                good = hash_file(path) == digest_of(oid)
         except OSError:
             good = False
         if not good:
-            unlink_quietly(path)
+            for leftover in (path, spare):
+                if leftover is not None:
+                    unlink_quietly(leftover)
             return False
         os.chmod(path, OBJECT_MODE)
         dest = self.path(oid)
         self._ensure_shard(dest.parent)
         os.replace(path, dest)
+        if spare is not None:
+            self._spares[oid] = spare
         return True
 
     def _ensure_shard(self, directory: Path) -> None:
@@ -305,6 +319,21 @@ class ObjectStore:
         from dvc_objects.fs.local import LocalFileSystem
 
         return LocalHashFileDB(LocalFileSystem(), os.fspath(self.root), hash_name="sha256")
+
+
+def _hash_copying(src: str | os.PathLike, copy: str) -> str:
+    """The sha256 of *src*, copied meanwhile to the new file *copy* (through the page cache)."""
+    src_fd = os.open(src, os.O_RDONLY)
+    try:
+        fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SPARE_MODE)
+        try:
+            digest = hashlib.sha256()
+            pump(src_fd, [Sink(fd, direct=False)], digest)
+            return digest.hexdigest()
+        finally:
+            os.close(fd)
+    finally:
+        os.close(src_fd)
 
 
 def _open_source(src: str | os.PathLike) -> int:

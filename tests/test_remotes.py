@@ -395,6 +395,61 @@ def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from
         assert os.stat(d / "other.bin").st_ino == os.stat(r.store.path(api.show("other", repo=d).oid)).st_ino
 
 
+def test_a_big_object_is_streamed_verified_and_checked_out_in_one_pass(tmp_path, remote_spec, monkeypatch):
+    """Every kind of remote: checkout takes the copy made in the pass that hashed the download."""
+    from hpcfair_vcs._direct_copy import BYPASS_FROM
+    from hpcfair_vcs.store import ObjectStore
+
+    a = new_repo(tmp_path / "a")
+    write(a / "big.bin", os.urandom(BYPASS_FROM + 1))
+    api.add(["big.bin"], repo=a)
+    connect(a, remote_spec)
+    assert api.push(repo=a).objects_transferred == 1
+    taken = []
+    take_spare = ObjectStore.take_spare
+    monkeypatch.setattr(ObjectStore, "take_spare", lambda self, oid: taken.append(take_spare(self, oid)) or taken[-1])
+    b = new_repo(tmp_path / "b")
+    connect(b, remote_spec)
+    streamed = []
+    receive_stream = ObjectStore.receive_stream
+    monkeypatch.setattr(ObjectStore, "receive_stream",
+                        lambda self, *args: streamed.append(args[1]) or receive_stream(self, *args))
+    assert api.pull(["big"], repo=b).exit_code == 0 and len(taken) == 1 and taken[0] is not None
+    assert len(streamed) == (remote_spec.kind in ("ssh", "webdav"))  # s3: downloaded, then hashed + copied
+    assert (b / "big.bin").read_bytes() == (a / "big.bin").read_bytes() and api.fsck(repo=b).exit_code == 0
+    assert os.listdir(b / ".hpcfair" / "tmp") == []
+
+    bad = api.show("big", repo=a).oid  # one byte changed on the server: refused, nothing checked out
+    path = remote_spec.disk / "files" / "sha256" / bad[:2] / bad[2:]
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as fobj:
+        fobj.seek(BYPASS_FROM // 2)
+        fobj.write(b"X")
+    c = new_repo(tmp_path / "c")
+    connect(c, remote_spec)
+    result = api.pull(["big"], repo=c)
+    assert result.exit_code == 3 and result.objects_corrupt == [bad]
+    assert not (c / "big.bin").exists() and os.listdir(c / ".hpcfair" / "tmp") == []
+    with Repo(c) as r:
+        assert not r.store.exists(bad)
+
+
+def test_ssh_prefers_aes_gcm_where_the_cpu_has_aes_instructions(tmp_path, servers):
+    import re
+
+    from hpcfair_vcs.remotes.connect import open_remote
+
+    spec = RemoteSpec("ssh", servers.get("ssh"), tmp_path, unique="cipher")
+    a = populated(tmp_path, spec)
+    assert api.push(repo=a).exit_code == 0
+    with Repo(a) as r:
+        sftp = open_remote(r).fs.fs
+        sftp.ls(spec.disk.as_posix())  # connects
+        cipher = sftp._client.get_extra_info("send_cipher")
+    has_aes = re.search(r"^(flags|Features)\s*:.*\baes\b", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+    assert cipher == ("aes256-gcm@openssh.com" if has_aes else "chacha20-poly1305@openssh.com")
+
+
 def test_pull_only_onnx_brings_the_onnx_form_with_its_provenance(tmp_path, remote_spec, monkeypatch):
     pytest.importorskip("skl2onnx")
     from . import model_zoo

@@ -90,6 +90,22 @@ def test_spares_of_discarded_or_unused_objects_are_deleted(store, tmp_path):
     assert os.listdir(tmp_path / "tmp") == [] and not store.make_spares
 
 
+def test_adopting_a_big_download_writes_its_spare_copy_while_hashing(store, tmp_path):
+    from hpcfair_vcs._direct_copy import BYPASS_FROM
+
+    data = os.urandom(BYPASS_FROM + 3)
+    oid = hashlib.sha256(data).hexdigest()
+    store.make_spares = True
+    assert store.adopt(write(tmp_path / "tmp" / "download", data), oid)
+    assert store.path(oid).read_bytes() == data
+    spare = store.take_spare(oid)
+    assert open(spare, "rb").read() == data
+    os.unlink(spare)
+    wrong = write(tmp_path / "tmp" / "download", data[:-1] + b"?")
+    assert not store.adopt(wrong, "0" * 64)  # refused: neither the download nor a spare stays
+    assert os.listdir(tmp_path / "tmp") == [] and store.take_spare("0" * 64) is None
+
+
 def test_staged_objects_are_invisible_until_commit(store, tmp_path):
     staged = store.stage_file(write(tmp_path / "a", b"pending"))
     assert not store.exists(staged.oid)

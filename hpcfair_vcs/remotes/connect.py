@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -177,11 +178,30 @@ def _atomic_ssh(fs, known_hosts: str):
     class CheckedSSH(DvcSSH):
         @cached_property
         def fs(self):
-            return AtomicSFTP(**{**self.fs_args, "known_hosts": known_hosts})
+            return AtomicSFTP(**{**self.fs_args, "known_hosts": known_hosts, **cipher_preference()})
 
     checked = CheckedSSH.__new__(CheckedSSH)
     checked.__dict__.update({k: v for k, v in fs.__dict__.items() if k != "fs"})
     return checked
+
+
+def cipher_preference() -> dict[str, list[str]]:
+    """asyncssh's ciphers with AES-GCM first, where the CPU has AES instructions (else its own order).
+
+    There, 1 GiB over SFTP took about 1.6 s with AES-GCM against 2.6-3.4 s with
+    asyncssh's first choice, chacha20-poly1305; both are the AEAD ciphers OpenSSH
+    offers by default, and the server still picks only what it allows.
+    """
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    if not re.search(r"^(flags|Features)\s*:.*\baes\b", cpuinfo, re.MULTILINE):
+        return {}
+    from asyncssh.encryption import get_default_encryption_algs
+
+    algs = [alg.decode() for alg in get_default_encryption_algs()]
+    return {"encryption_algs": sorted(algs, key=lambda alg: not alg.endswith("-gcm@openssh.com"))}
 
 
 def _quiet_libraries() -> None:

@@ -30,6 +30,7 @@ from .._io import copy_file, flush_files, fsync_dir, remove_stale_tmp, tmp_name,
 from ..errors import UnreadableFileError
 from ..store import OBJECT_MODE, ObjectStore, Staged, digest_of
 from .connect import Remote
+from .progress import per_file, watched
 
 T = TypeVar("T")
 TMP_DIR = ".hpcfair-tmp"
@@ -49,19 +50,6 @@ def _map_in_chunks(work: Callable[[str], T], oids: list[str], jobs: int | None) 
     chunks = [oids[i:i + CHUNK] for i in range(0, len(oids), CHUNK)]
     with ThreadPoolExecutor(max(1, min(jobs or 4, len(chunks)))) as pool:
         return [result for chunk in pool.map(lambda ids: [work(oid) for oid in ids], chunks) for result in chunk]
-
-
-def _tracked(callback: Any) -> bool:
-    """True when someone watches progress (a terminal bar), so per-file callbacks are worth their cost."""
-    from fsspec.callbacks import NoOpCallback
-
-    return callback is not None and not isinstance(callback, NoOpCallback)
-
-
-def _child(callback: Any, src: str, dst: str) -> Any:
-    from fsspec.callbacks import DEFAULT_CALLBACK
-
-    return (callback.branched(src, dst) if callback is not None else None) or DEFAULT_CALLBACK
 
 
 def present(root: str, oids: Iterable[str]) -> set[str]:
@@ -93,12 +81,12 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
     staging = Path(remote.root) / TMP_DIR
     staging.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(staging, older_than=STALE_AFTER)
-    tracked = _tracked(callback)
+    tracked = watched(callback)
 
     def copy(oid: str) -> str | None:
         src = store.location(oid)
         tmp = os.fspath(tmp_name(staging))
-        progress = _child(callback, src, tmp) if tracked else None
+        progress = per_file(callback, src, tmp) if tracked else None
         if progress is not None:
             progress.set_size(sizes[oid])
         report = progress.relative_update if progress else None
@@ -142,13 +130,13 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
     if not oids:
         return {}, set(), set()
     root = os.fspath(remote.path("files", "sha256"))
-    tracked = _tracked(callback)
+    tracked = watched(callback)
 
     def stage(oid: str) -> tuple[str, Staged | None]:
         src = os.path.join(root, oid[:2], oid[2:])
         try:
             if tracked:
-                return oid, store.receive_file(src, _child(callback, src, store.location(oid)).relative_update)
+                return oid, store.receive_file(src, per_file(callback, src, store.location(oid)).relative_update)
             return oid, store.receive_file(src)
         except (OSError, UnreadableFileError):  # missing or unreadable on the remote
             return oid, None

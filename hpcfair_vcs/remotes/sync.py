@@ -23,7 +23,7 @@ from ..records import RECORD_TYPES, ProvenanceRecord, VersionRecord
 from ..refs import NAME_RE, ArtifactRef
 from ..repo import Repo
 from ..tree import is_tree, is_valid_oid
-from . import local_copy, ssh_bulk
+from . import local_copy, ssh_bulk, stream
 from .connect import Remote, RemoteError, explain
 
 
@@ -130,6 +130,13 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
     moved = Moved()
     try:
         rest = set(oids)
+        if subdir == "files/sha256":  # big objects: one pass from the server to store and work tree
+            adopted, corrupt, failed = stream.pull(remote, repo.store, rest, callback)
+            moved.transferred |= set(adopted)
+            moved.nbytes += sum(adopted.values())
+            moved.corrupt |= corrupt
+            moved.failed |= failed
+            rest -= set(adopted) | corrupt | failed
         if ssh_bulk.usable(remote, len(rest)):
             try:
                 adopted, corrupt = ssh_bulk.pull(remote, sorted(rest), staging, adopt, subdir)

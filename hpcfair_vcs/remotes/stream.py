@@ -1,0 +1,67 @@
+"""Big objects from a remote server (SSH, WebDAV, S3, HTTP) read as a stream.
+
+dvc-data downloads each object to a file in the staging folder, which is then
+read again to verify it and a third time to check it out: a GiB written and read
+twice. A big object (``BYPASS_FROM`` and more) is instead read from the remote
+once, through fsspec's ``open``, while the same pass hashes it, writes the
+store's copy and (when checkout will copy) the work tree's
+(``ObjectStore.receive_stream``). Only a few objects are looked at this way
+(``FEW``): their sizes cost a round trip each; many objects are mostly small
+(a dataset) and keep the batched paths, as do S3 remotes (see ``STREAMED``),
+whose downloads are hashed and copied to the work tree in one pass when adopted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._direct_copy import BLOCK, BYPASS_FROM
+from ..store import ObjectStore, digest_of
+from .connect import Remote
+from .progress import per_file, watched
+
+FEW = 16  # at most this many wanted objects are checked for size
+# Not s3: s3fs reads a file in ranged GETs, and botocore checks each part against the
+# whole object's checksum that some servers (rclone's) send with it, then refuses the part.
+STREAMED = {"ssh", "webdav", "webdavs", "http", "https"}
+
+
+def pull(remote: Remote, store: ObjectStore, oids: set[str], callback: Any
+         ) -> tuple[dict[str, int], set[str], set[str]]:
+    """Stream the big ones among *oids* into *store*; return (adopted id -> size, corrupt, failed).
+
+    Objects not returned in any of the three (small, missing, or too many asked
+    for) are left for the batched transfer.
+    """
+    adopted: dict[str, int] = {}
+    corrupt: set[str] = set()
+    failed: set[str] = set()
+    if remote.scheme not in STREAMED or len(oids) > FEW:
+        return adopted, corrupt, failed
+    tracked = watched(callback)
+    for oid in sorted(oids):
+        path = remote.path("files", "sha256", oid[:2], oid[2:])
+        try:
+            size = remote.fs.info(path)["size"]
+        except Exception:  # noqa: BLE001 - missing or unreachable: the batched path reports it
+            continue
+        if size < BYPASS_FROM:
+            continue
+        progress = per_file(callback, path, store.location(oid)) if tracked else None
+        if progress is not None:
+            progress.set_size(size)
+        try:
+            with remote.fs.open(path, "rb", block_size=BLOCK) as stream:
+                staged = store.receive_stream(stream, f"{remote.name}:{path}",
+                                              progress.relative_update if progress else lambda _: None)
+        except Exception:  # noqa: BLE001 - a connection lost midway fails this object only
+            failed.add(oid)
+            continue
+        if staged.oid != digest_of(oid):
+            corrupt.add(oid)
+            store.discard([staged])
+            continue
+        staged.oid = oid  # a tree is hashed as plain bytes: keep its ".dir" id
+        store.commit([staged])
+        adopted[oid] = staged.size
+    return adopted, corrupt, failed
