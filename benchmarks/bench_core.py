@@ -86,17 +86,29 @@ def settle(paths, wait: float = 5.0) -> None:
     time.sleep(wait)
 
 
-def bench_add(base: Path, source: Path, name: str, repeats: int) -> dict:
+def bench_add(base: Path, source: Path, name: str, repeats: int, many_files: bool = False) -> dict:
+    """Median add time per tool.
+
+    A big file: each tool's repository is deleted before the other tool runs, so both
+    start from the same state (run second, on top of the first one's gigabytes of page
+    cache, either tool was slower on this VM). Many files: repositories are deleted only
+    after the last repeat, then a 65 s wait (see ``settle``), so no run creates files
+    right after thousands were deleted.
+    """
     times = {"hpcfair": [], "dvc": []}
+    kept = []
     for repeat in range(repeats):
-        roots = []
         for tool in order(repeat):
-            root = fresh_repo(base, tool)
+            root = fresh_repo(base, tool, f"repo{repeat}")
             place(source, root / name)
             command = [HPCFAIR, "add", name] if tool == "hpcfair" else [DVC, "add", "-q", name]
             times[tool].append(timed(command, root))
-            roots.append(root)
-        settle(roots)
+            if many_files:
+                kept.append(root)
+            else:
+                settle([root])
+    if kept:
+        settle(kept, wait=65.0)
     return {tool: statistics.median(values) for tool, values in times.items()}
 
 
@@ -172,7 +184,7 @@ def main() -> None:
         make_small_files(small, files)
         time.sleep(0.5)
         if args.only == "add-small":
-            print(bench_add(base, small, "data", repeats))
+            print(bench_add(base, small, "data", repeats, many_files=True))
             return
         results = {
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -180,7 +192,7 @@ def main() -> None:
             "sizes": {"big_file_mib": mib, "small_files": files, "repeats": repeats},
             "add_big_file_s": bench_add(base, big, "big.bin", repeats),
             "hash_throughput_gbps": bench_hash(big, repeats),
-            "add_small_files_s": bench_add(base, small, "data", repeats),
+            "add_small_files_s": bench_add(base, small, "data", repeats, many_files=True),
             "noop_status_small_files_s": bench_status(base, small, repeats * 5),
             "startup_s": bench_startup(base, repeats * 5),
         }

@@ -12,7 +12,7 @@ On-disk layout (pinned by tests/test_layout.py, drawn again in docs/architecture
     ├── records/            content-addressed version, metadata, provenance, runtime records
     ├── refs/
     │   └── artifacts/      NAME.json: versions and tags of one artifact
-    ├── tmp/                staging for atomic writes
+    ├── tmp/                staging for atomic writes; a pull's spare work-tree copies
     ├── state.db            stat cache (inode, size, mtime, ctime -> sha256)
     └── lock                repository lock (flock)
 

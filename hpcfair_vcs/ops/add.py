@@ -2,7 +2,7 @@
 
 The whole command runs under the repository lock, so concurrent adds queue up
 and ``gc`` never sees a half-recorded artifact. Objects are staged (hashed
-while copied, in one pass), flushed with one ``syncfs`` and renamed into place
+while copied, in one pass), flushed (``_io.flush_files``) and renamed into place
 before any record or ref names them: a kill at any moment leaves nothing
 half-visible, and running the command again completes the work.
 """
