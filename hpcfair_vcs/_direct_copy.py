@@ -11,12 +11,14 @@ directly as well, so reading it fills no cache either.
 
 The pipeline: one thread reads the next block while the caller's thread writes
 this one to every sink and another thread hashes it; ``DEPTH`` buffers take turns.
-Wherever ``O_DIRECT`` is refused (some FUSE file systems, non-Linux), the same
-code uses ordinary reads and writes.
+Wherever ``O_DIRECT`` is refused (some FUSE file systems, non-Linux), at open
+or by a later read or write (``EINVAL``), the same code goes on with ordinary
+reads and writes.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import itertools
 import mmap
@@ -55,6 +57,15 @@ def set_direct(fd: int) -> bool:
         return False
     try:
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | DIRECT)
+    except OSError:
+        return False
+    return True
+
+
+def clear_direct(fd: int) -> bool:
+    """Switch *fd* back to reads and writes through the page cache; False if that fails too."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~DIRECT)
     except OSError:
         return False
     return True
@@ -102,6 +113,7 @@ def pump(source: int | BinaryIO, sinks: list[Sink], digest: Any = None,
     views = [memoryview(buf) for buf in buffers]
     aside = [sink for sink in sinks if sink.direct] if len(sinks) > 1 else []
     inline = [sink for sink in sinks if sink not in aside]
+    padded = [sink for sink in sinks if sink.direct]  # cut to size at the end (even if O_DIRECT is dropped)
     size = 0
     read, readers = _block_reader(source, buffers)
     with ThreadPoolExecutor(readers) as reader, ThreadPoolExecutor(1) as hasher, ThreadPoolExecutor(1) as writer:
@@ -134,9 +146,8 @@ def pump(source: int | BinaryIO, sinks: list[Sink], digest: Any = None,
         finally:
             for pending in (*(job for jobs in busy for job in jobs), *reads):  # no thread keeps a buffer
                 pending.exception()
-    for sink in sinks:
-        if sink.direct and size % ALIGN:
-            os.ftruncate(sink.fd, size)  # drop the padding of the last block
+    for sink in padded:
+        os.ftruncate(sink.fd, size)  # drop the padding of the last block
     return size
 
 
@@ -144,7 +155,17 @@ def _block_reader(source: int | BinaryIO, buffers: list[mmap.mmap]) -> tuple[Cal
     """(read block N into its buffer -> bytes read, how many reads may run at once) for *source*."""
     if isinstance(source, int):
         start = os.lseek(source, 0, os.SEEK_CUR)
-        return (lambda block: os.preadv(source, [buffers[block % DEPTH]], start + block * BLOCK)), READERS
+
+        def read_file(block: int) -> int:
+            args = (source, [buffers[block % DEPTH]], start + block * BLOCK)
+            try:
+                return os.preadv(*args)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL or not clear_direct(source):
+                    raise
+                return os.preadv(*args)  # O_DIRECT accepted but not served here: read through the cache
+
+        return read_file, READERS
 
     def read_stream(block: int) -> int:  # called in block order by the one reader thread
         view, got = memoryview(buffers[block % DEPTH]), 0
@@ -172,8 +193,14 @@ def copy_past_cache(src: str | os.PathLike, dst: str | os.PathLike, mode: int,
 
 def _write(sink: Sink, view: memoryview, count: int, offset: int) -> None:
     if sink.direct:
-        write_all(sink.fd, view[:-(-count // ALIGN) * ALIGN])
-        return
+        try:
+            write_all(sink.fd, view[:-(-count // ALIGN) * ALIGN])
+            return
+        except OSError as exc:  # O_DIRECT accepted but not served here: go on through the cache
+            if exc.errno != errno.EINVAL or not clear_direct(sink.fd):
+                raise
+            sink.direct = False
+            os.lseek(sink.fd, offset, os.SEEK_SET)
     write_all(sink.fd, view[:count])
     if sink.flush_early:
         start_writeback(sink.fd, offset, count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 
@@ -92,3 +93,32 @@ def test_copy_past_cache_makes_a_new_file_and_never_overwrites(tmp_path, direct)
     with pytest.raises(FileNotFoundError):
         dc.copy_past_cache(tmp_path / "missing", tmp_path / "other", 0o444)
     assert not (tmp_path / "other").exists()
+
+
+def test_a_direct_write_the_file_system_refuses_goes_on_through_the_cache(tmp_path):
+    """O_DIRECT accepted at open but a write refused (EINVAL): here forced with an unaligned buffer."""
+    fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        sink = dc.Sink(fd, dc.set_direct(fd))
+        assert sink.direct
+        data = bytearray(os.urandom(dc.ALIGN * 2 + 1))
+        unaligned = memoryview(data)[1:]  # O_DIRECT needs aligned memory: the kernel says EINVAL
+        dc._write(sink, unaligned, len(unaligned), 0)
+        assert not sink.direct
+    finally:
+        os.close(fd)
+    assert (tmp_path / "out").read_bytes() == bytes(unaligned)
+
+
+def test_a_direct_read_the_file_system_refuses_goes_on_through_the_cache(tmp_path):
+    data = os.urandom(dc.BLOCK + 10)
+    fd = os.open(write(tmp_path / "src", data), os.O_RDONLY)
+    try:
+        assert dc.set_direct(fd)
+        buffers = [memoryview(bytearray(dc.BLOCK + 1))[1:] for _ in range(dc.DEPTH)]  # unaligned
+        read, _ = dc._block_reader(fd, buffers)
+        assert read(0) == dc.BLOCK and bytes(buffers[0]) == data[:dc.BLOCK]
+        assert not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT  # refused, then read through the cache
+        assert read(1) == 10 and bytes(buffers[1][:10]) == data[dc.BLOCK:]
+    finally:
+        os.close(fd)
