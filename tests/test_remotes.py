@@ -231,7 +231,9 @@ def test_ctrl_c_during_pull_leaves_the_store_verified_and_a_rerun_completes(tmp_
     connect(b, spec)
     proc = subprocess.Popen([sys.executable, "-m", "hpcfair_vcs", "pull", "-j", "2"], cwd=b,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while not list((b / ".hpcfair" / "tmp").glob("*incoming*/bulk-*")) and time.monotonic() < deadline:
+        time.sleep(0.002)  # until the objects are on their way (a fixed delay can miss the whole pull)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode in (0, 130), err
