@@ -84,16 +84,10 @@ def is_cached(fd: int, size: int) -> bool:
     return True
 
 
-def open_source(path: str | os.PathLike) -> int:
-    """Open *path* for :func:`pump`: read past the cache unless it is already cached."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if not is_cached(fd, os.fstat(fd).st_size):
-            set_direct(fd)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+def read_past_cache_if_cold(fd: int, size: int) -> None:
+    """Switch *fd* to reads past the page cache unless the file is (mostly) cached."""
+    if not is_cached(fd, size):
+        set_direct(fd)
 
 
 def pump(source: int | BinaryIO, sinks: list[Sink], digest: Any = None,
@@ -177,14 +171,20 @@ def _block_reader(source: int | BinaryIO, buffers: list[mmap.mmap]) -> tuple[Cal
     return read_stream, 1
 
 
-def copy_past_cache(src: str | os.PathLike, dst: str | os.PathLike, mode: int,
-                    progress: Callable[[int], None] | None = None) -> None:
-    """Copy *src* to the new file *dst*, written straight to disk where the file system allows."""
-    fin = open_source(src)
+def copy_new(src: str | os.PathLike, dst: str | os.PathLike, mode: int, *, kept: bool, digest: Any = None,
+             progress: Callable[[int], None] | None = None) -> None:
+    """Copy *src* to the new file *dst*, feeding *digest*.
+
+    A *kept* copy (a stored object) is written straight to disk where the file system
+    allows, else flushed early; any other goes through the page cache. A source that
+    is not cached is read past the cache.
+    """
+    fin = os.open(src, os.O_RDONLY)
     try:
+        read_past_cache_if_cold(fin, os.fstat(fin).st_size)
         fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            pump(fin, [Sink(fd, set_direct(fd), flush_early=True)], progress=progress)
+            pump(fin, [Sink(fd, kept and set_direct(fd), flush_early=kept)], digest, progress)
         finally:
             os.close(fd)
     finally:

@@ -18,10 +18,10 @@ import stat as stat_mod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from . import tree as tree_mod
-from ._direct_copy import BYPASS_FROM, Sink, is_cached, pump, set_direct
+from ._direct_copy import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
 from ._io import flush_files, fsync_dir, tmp_name, unlink_quietly, write_all
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
 
@@ -152,8 +152,8 @@ class ObjectStore:
         try:
             fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE))
             if big:
-                if isinstance(source, int) and not is_cached(source, size_hint):
-                    set_direct(source)
+                if isinstance(source, int):
+                    read_past_cache_if_cold(source, size_hint)
                 sinks = [Sink(fds[-1], set_direct(fds[-1]), flush_early=True)]
                 if spare is not None:
                     fds.append(os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SPARE_MODE))
@@ -217,6 +217,17 @@ class ObjectStore:
                     unlink_quietly(path)
             item.tmp = item.spare = None
 
+    def matches(self, staged: Staged, oid: str) -> bool:
+        """Whether *staged* (received as *oid*) hashed to that id; if not, it is discarded.
+
+        On a match it takes *oid* as its id: a tree is hashed as plain bytes and keeps its ".dir" id.
+        """
+        if staged.oid != digest_of(oid):
+            self.discard([staged])
+            return False
+        staged.oid = oid
+        return True
+
     def take_spare(self, oid: str) -> str | None:
         """A spare work-tree copy of *oid* made while it was received (then it is the caller's), or None."""
         return self._spares.pop(oid, None)
@@ -244,7 +255,9 @@ class ObjectStore:
         try:
             if self.make_spares and os.path.getsize(path) >= BYPASS_FROM:
                 spare = os.fspath(tmp_name(self.tmp_dir, "spare-"))
-                good = _hash_copying(path, spare) == digest_of(oid)
+                digest = hashlib.sha256()
+                copy_new(path, spare, SPARE_MODE, kept=False, digest=digest)
+                good = digest.hexdigest() == digest_of(oid)
             else:
                 good = hash_file(path) == digest_of(oid)
         except OSError:
@@ -321,21 +334,6 @@ class ObjectStore:
         return LocalHashFileDB(LocalFileSystem(), os.fspath(self.root), hash_name="sha256")
 
 
-def _hash_copying(src: str | os.PathLike, copy: str) -> str:
-    """The sha256 of *src*, copied meanwhile to the new file *copy* (through the page cache)."""
-    src_fd = os.open(src, os.O_RDONLY)
-    try:
-        fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SPARE_MODE)
-        try:
-            digest = hashlib.sha256()
-            pump(src_fd, [Sink(fd, direct=False)], digest)
-            return digest.hexdigest()
-        finally:
-            os.close(fd)
-    finally:
-        os.close(src_fd)
-
-
 def _open_source(src: str | os.PathLike) -> int:
     try:
         return os.open(src, os.O_RDONLY)
@@ -356,10 +354,6 @@ def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress, size_hint: int =
     progress(len(head))
     if len(head) < want:  # end of file already: the usual case for dataset files
         return digest.hexdigest(), len(head)
-    size = len(head) + _copy_rest_hashing(src_fd, dst_fd, digest, progress)
+    # the rest through the page cache, hashed on a second thread while copied
+    size = len(head) + pump(src_fd, [Sink(dst_fd, direct=False, flush_early=True)], digest, progress)
     return digest.hexdigest(), size
-
-
-def _copy_rest_hashing(src_fd: int, dst_fd: int, digest: Any, progress: Progress) -> int:
-    """Copy the rest of a big file through the page cache while a second thread hashes it."""
-    return pump(src_fd, [Sink(dst_fd, direct=False, flush_early=True)], digest, progress)

@@ -80,18 +80,18 @@ def test_is_cached_tells_a_file_in_memory_from_one_on_disk_only(tmp_path):
         os.close(fd)
 
 
-def test_copy_past_cache_makes_a_new_file_and_never_overwrites(tmp_path, direct):
+def test_a_kept_copy_is_a_new_file_and_never_overwrites(tmp_path, direct):
     data = os.urandom(dc.BLOCK + 77)
     src = write(tmp_path / "src", data)
     fd = os.open(src, os.O_RDONLY)
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # read past the cache too
     os.close(fd)
-    dc.copy_past_cache(src, tmp_path / "dst", 0o444)
+    dc.copy_new(src, tmp_path / "dst", 0o444, kept=True)
     assert (tmp_path / "dst").read_bytes() == data and (tmp_path / "dst").stat().st_mode & 0o777 == 0o444
     with pytest.raises(FileExistsError):
-        dc.copy_past_cache(src, tmp_path / "dst", 0o444)
+        dc.copy_new(src, tmp_path / "dst", 0o444, kept=True)
     with pytest.raises(FileNotFoundError):
-        dc.copy_past_cache(tmp_path / "missing", tmp_path / "other", 0o444)
+        dc.copy_new(tmp_path / "missing", tmp_path / "other", 0o444, kept=True)
     assert not (tmp_path / "other").exists()
 
 

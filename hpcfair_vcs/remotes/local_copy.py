@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .._direct_copy import BYPASS_FROM, copy_past_cache
+from .._direct_copy import BYPASS_FROM, copy_new
 from .._io import copy_file, flush_files, fsync_dir, remove_stale_tmp, tmp_name, unlink_quietly
 from ..errors import UnreadableFileError
-from ..store import OBJECT_MODE, ObjectStore, Staged, digest_of
+from ..store import OBJECT_MODE, ObjectStore, Staged
 from .connect import Remote
 from .progress import per_file, watched
 
@@ -92,7 +92,7 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
         report = progress.relative_update if progress else None
         try:
             if sizes[oid] >= BYPASS_FROM:
-                copy_past_cache(src, tmp, OBJECT_MODE, report)
+                copy_new(src, tmp, OBJECT_MODE, kept=True, progress=report)
             else:
                 copy_file(src, tmp, OBJECT_MODE, report, sizes[oid])
             return tmp
@@ -148,11 +148,9 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
     for oid, staged in results:
         if staged is None:
             failed.add(oid)
-        elif staged.oid != digest_of(oid):
-            corrupt.add(oid)
-            store.discard([staged])
-        else:
-            staged.oid = oid  # a tree is hashed as plain bytes: keep its ".dir" id
+        elif store.matches(staged, oid):
             good.append(staged)
+        else:
+            corrupt.add(oid)
     store.commit(good)
     return {s.oid: s.size for s in good}, corrupt, failed

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._direct_copy import BLOCK, BYPASS_FROM
-from ..store import ObjectStore, digest_of
+from ..store import ObjectStore
 from .connect import Remote
 from .progress import per_file, watched
 
@@ -57,11 +57,9 @@ def pull(remote: Remote, store: ObjectStore, oids: set[str], callback: Any
         except Exception:  # noqa: BLE001 - a connection lost midway fails this object only
             failed.add(oid)
             continue
-        if staged.oid != digest_of(oid):
+        if not store.matches(staged, oid):
             corrupt.add(oid)
-            store.discard([staged])
             continue
-        staged.oid = oid  # a tree is hashed as plain bytes: keep its ".dir" id
         store.commit([staged])
         adopted[oid] = staged.size
     return adopted, corrupt, failed

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,14 @@ class Moved:
     failed: set[str] = field(default_factory=set)
     corrupt: set[str] = field(default_factory=set)  # downloaded but did not match its hash
     nbytes: int = 0
+
+    def absorb(self, adopted: dict[str, int], corrupt: Set[str], failed: Set[str] = frozenset()) -> set[str]:
+        """Count what one path moved (adopted id -> size); return every id it settled."""
+        self.transferred |= set(adopted)
+        self.nbytes += sum(adopted.values())
+        self.corrupt |= corrupt
+        self.failed |= failed
+        return set(adopted) | corrupt | failed
 
 
 def local_odb(path: Path):
@@ -123,20 +131,16 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
         return Moved()
     remove_stale_tmp(repo.tmp_dir)
     if local_copy.usable(remote) and subdir == "files/sha256":
-        adopted, corrupt, failed = local_copy.pull(remote, repo.store, oids, jobs, callback)
-        return Moved(transferred=set(adopted), corrupt=corrupt, failed=failed, nbytes=sum(adopted.values()))
+        moved = Moved()
+        moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, callback))
+        return moved
     staging = tmp_name(repo.tmp_dir, "incoming-")
     staging.mkdir()
     moved = Moved()
     try:
         rest = set(oids)
         if subdir == "files/sha256":  # big objects: one pass from the server to store and work tree
-            adopted, corrupt, failed = stream.pull(remote, repo.store, rest, callback)
-            moved.transferred |= set(adopted)
-            moved.nbytes += sum(adopted.values())
-            moved.corrupt |= corrupt
-            moved.failed |= failed
-            rest -= set(adopted) | corrupt | failed
+            rest -= moved.absorb(*stream.pull(remote, repo.store, rest, callback))
         if ssh_bulk.usable(remote, len(rest)):
             try:
                 adopted, corrupt = ssh_bulk.pull(remote, sorted(rest), staging, adopt, subdir)
@@ -144,10 +148,7 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
                 adopted, corrupt = {}, set()
             except Exception as exc:  # noqa: BLE001
                 raise explain(remote, exc) from None
-            moved.transferred |= set(adopted)
-            moved.nbytes += sum(adopted.values())
-            moved.corrupt |= corrupt
-            rest -= set(adopted) | corrupt
+            rest -= moved.absorb(adopted, corrupt)
         if rest:
             try:
                 result = transfer(src_db, local_odb(staging), hash_infos(rest), jobs=jobs, callback=callback)
