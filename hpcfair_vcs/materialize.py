@@ -26,6 +26,7 @@ import shutil
 from pathlib import Path
 
 from ._io import copy_file, tmp_name, unlink_quietly
+from .progress import Advance, ignore
 from .store import ObjectStore
 
 FICLONE = 0x40049409
@@ -80,9 +81,11 @@ def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]
     return kind
 
 
-def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types: list[str]
-                 ) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
+def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types: list[str],
+                 on_file: Advance = ignore) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
     """Create the folder *dest*, which must not exist, holding *manifest* (relpath -> oid).
+
+    *on_file* is told of each file placed.
 
     Returns the link type used and (relpath, stat, oid) of each file.
 
@@ -106,6 +109,7 @@ def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_
                 kind = "copy" if _from_spare(store, oid, target) else \
                     _link(store.location(oid), target, link_types, devices)
                 written.append((relpath, os.stat(target), oid))  # a symlink to a missing object fails here
+                on_file(1)
             except FileNotFoundError:
                 store.read_bytes(oid)  # raises MissingObjectError with the usual hint
                 raise

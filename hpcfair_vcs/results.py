@@ -189,6 +189,15 @@ class RemoteListResult(Result):
 
 
 @dataclass
+class MissingData(Result):
+    """An artifact whose bytes a pull wanted and the remote does not have (never pushed there)."""
+
+    artifact: str
+    path: str
+    oid: str  # the first object it lacks
+
+
+@dataclass
 class TransferSummary(Result):
     """What push, fetch or pull moved, per kind of thing."""
 
@@ -202,6 +211,7 @@ class TransferSummary(Result):
     refs_updated: list[str] = field(default_factory=list)
     missing_locally: list[str] = field(default_factory=list)  # versions push could not send
     no_derived_form: list[str] = field(default_factory=list)  # pull --only: targets without that form
+    missing_on_remote: list[MissingData] = field(default_factory=list)  # pull: data never pushed there
     checkout: list[CheckoutItem] = field(default_factory=list)
 
     @property
@@ -210,7 +220,8 @@ class TransferSummary(Result):
             return 3
         if self.objects_failed:
             return 4
-        return max((i.exit_code for i in self.checkout), default=0)
+        codes = [i.exit_code for i in self.checkout] + ([1] if self.missing_on_remote else [])
+        return max(codes, default=0)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat as stat_mod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -24,17 +24,13 @@ from . import tree as tree_mod
 from ._direct_copy import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
 from ._io import flush_files, fsync_dir, tmp_name, unlink_quietly, write_all
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
+from .progress import Advance, ignore
 
 BLOCK = 4 << 20
 SMALL = 1 << 20
 OBJECT_MODE = 0o444
 SPARE_MODE = 0o644  # a spare becomes a work-tree file
 
-Progress = Callable[[int], None]  # called with a number of bytes just processed
-
-
-def _no_progress(_: int) -> None:
-    return None
 
 
 @dataclass
@@ -52,7 +48,7 @@ class Staged:
         return self.tmp is not None and not self.existed
 
 
-def hash_file(path: Path, progress: Progress = _no_progress) -> str:
+def hash_file(path: Path, progress: Advance = ignore) -> str:
     """The sha256 hex digest of *path*, read in large blocks."""
     digest = hashlib.sha256()
     buf = bytearray(BLOCK)
@@ -113,7 +109,7 @@ class ObjectStore:
                         yield oid
 
     # --- writing ------------------------------------------------------------
-    def stage_file(self, src: str | os.PathLike, progress: Progress = _no_progress, size_hint: int = 0) -> Staged:
+    def stage_file(self, src: str | os.PathLike, progress: Advance = ignore, size_hint: int = 0) -> Staged:
         """Hash *src* while copying it to tmp/ in one pass; the copy is what was hashed.
 
         *size_hint* (the size from a recent stat) lets a small file be read in one call.
@@ -123,7 +119,7 @@ class ObjectStore:
         """
         return self._stage(src, _open_source(src), progress, size_hint, big=False)
 
-    def receive_file(self, src: str | os.PathLike, progress: Progress = _no_progress) -> Staged:
+    def receive_file(self, src: str | os.PathLike, progress: Advance = ignore) -> Staged:
         """Stage a file received from a remote, as :meth:`stage_file` does.
 
         A big one (from ``BYPASS_FROM``) is written to the store past the page cache,
@@ -139,11 +135,11 @@ class ObjectStore:
             raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
         return self._stage(src, src_fd, progress, size, big=size >= BYPASS_FROM)
 
-    def receive_stream(self, stream: BinaryIO, name: str, progress: Progress = _no_progress) -> Staged:
+    def receive_stream(self, stream: BinaryIO, name: str, progress: Advance = ignore) -> Staged:
         """Stage a big object read from *stream* (a remote file named *name*), as :meth:`receive_file` does."""
         return self._stage(name, stream, progress, 0, big=True)
 
-    def _stage(self, src: str | os.PathLike, source: int | BinaryIO, progress: Progress, size_hint: int,
+    def _stage(self, src: str | os.PathLike, source: int | BinaryIO, progress: Advance, size_hint: int,
                big: bool) -> Staged:
         """Copy and hash *source* (an fd, closed afterwards, or a stream) to tmp/; *big*: past the page cache."""
         tmp = tmp_name(self.tmp_dir)
@@ -239,7 +235,7 @@ class ObjectStore:
             unlink_quietly(path)
         self._spares.clear()
 
-    def add_file(self, src: Path, progress: Progress = _no_progress) -> Staged:
+    def add_file(self, src: Path, progress: Advance = ignore) -> Staged:
         """Store one file; return its oid and size (``tmp`` is None afterwards)."""
         staged = self.stage_file(src, progress)
         self.commit([staged])
@@ -346,7 +342,7 @@ def digest_of(oid: str) -> str:
     return oid[: -len(tree_mod.TREE_SUFFIX)] if tree_mod.is_tree(oid) else oid
 
 
-def _copy_hashing(src_fd: int, dst_fd: int, progress: Progress, size_hint: int = 0) -> tuple[str, int]:
+def _copy_hashing(src_fd: int, dst_fd: int, progress: Advance, size_hint: int = 0) -> tuple[str, int]:
     want = size_hint + 1 if 0 < size_hint < SMALL else SMALL
     head = os.read(src_fd, want)
     digest = hashlib.sha256(head)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hpcfair_vcs.repo import Repo
+
 sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "remotes"))
 from servers import S3Server, SSHServer, WebDAVServer  # noqa: E402
 
@@ -52,6 +54,22 @@ def servers(tmp_path_factory):
     pool = Servers(tmp_path_factory.mktemp("servers"))
     yield pool
     pool.stop_all()
+
+
+def new_repo(root: Path) -> Path:
+    """An initialised repository in a new folder."""
+    root.mkdir(parents=True)
+    Repo.init(root).close()
+    return root
+
+
+def clone_pointers(a: Path, b: Path) -> None:
+    """What `git clone` brings from repository *a* to *b*: the pointer files only."""
+    for pointer in a.rglob("*.hpcfair"):
+        if pointer.is_file():
+            dest = b / pointer.relative_to(a)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(pointer, dest)
 
 
 class RemoteSpec:

@@ -12,19 +12,14 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs.remotes.connect import RemoteError
+from hpcfair_vcs.remotes.connect import RemoteError, open_remote
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write
-from .remote_fixtures import RemoteSpec, remote_spec, server_spec, servers  # noqa: F401 - fixtures
+from .remote_fixtures import (RemoteSpec, clone_pointers, new_repo, remote_spec, server_spec,  # noqa: F401
+                              servers)
 
 pytestmark = pytest.mark.servers
-
-
-def new_repo(root: Path) -> Path:
-    root.mkdir(parents=True)
-    Repo.init(root).close()
-    return root
 
 
 def connect(repo: Path, spec: RemoteSpec, name: str = "origin") -> None:
@@ -61,11 +56,7 @@ def test_push_then_pull_into_a_fresh_clone(tmp_path, remote_spec, monkeypatch):
 
     # a colleague: `git clone` brings the pointer files only
     b = new_repo(tmp_path / "b")
-    for pointer in a.rglob("*.hpcfair"):
-        if pointer.is_file():
-            dest = b / pointer.relative_to(a)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(pointer, dest)
+    clone_pointers(a, b)
     connect(b, remote_spec)
     pulled = api.pull(repo=b)
     assert pulled.exit_code == 0 and pulled.objects_transferred == 14  # the head of enc + 13
@@ -119,6 +110,50 @@ def test_corrupt_remote_object_is_refused_and_the_rest_completes(tmp_path, remot
     assert not (b / "models" / "enc.pt").exists()
     assert tree_bytes(b / "data" / "digits") == tree_bytes(a / "data" / "digits")
     assert os.listdir(b / ".hpcfair" / "tmp") == []
+
+
+
+def test_pull_of_data_the_remote_lacks_names_the_artifact_and_points_at_push(tmp_path, remote_spec, cli,
+                                                                             monkeypatch):
+    a = populated(tmp_path, remote_spec)
+    api.push(repo=a)
+    write(a / "models" / "new.pt", b"added and committed, never pushed")
+    new_oid = api.add(["models/new.pt"], repo=a).items[0].oid
+    with Repo(a) as r:
+        lost = sorted(r.store.read_tree(api.show("digits", repo=a).oid).values())[0]
+        remote = open_remote(r)  # through the server: rclone's S3 keeps listing a file deleted behind its back
+        remote.fs.rm(remote.path("files", "sha256", lost[:2], lost[2:]))  # one file of the dataset is gone
+    b = new_repo(tmp_path / "b")
+    clone_pointers(a, b)
+    connect(b, remote_spec)
+    result = api.pull(repo=b)
+    assert result.exit_code == 1
+    assert sorted((m.artifact, m.path, m.oid) for m in result.missing_on_remote) == [
+        ("digits", "data/digits", lost), ("new", "models/new.pt", new_oid)]
+    assert result.objects_failed == [] and result.objects_corrupt == []
+    assert (b / "models" / "enc.pt").exists() and not (b / "models" / "new.pt").exists()
+    assert not (b / "data" / "digits").exists()
+    monkeypatch.chdir(b)
+    out = cli("pull", code=1)
+    assert f"remote 'origin' does not have the data of new (models/new.pt, object {new_oid[:12]})" in out.stderr
+    assert "hpcfair push" in out.stderr and "rerun to resume" not in out.stderr
+    assert f"does not have the data of digits (data/digits, object {lost[:12]})" in out.stderr
+
+
+def test_an_object_the_remote_has_but_cannot_send_failed_not_missing(tmp_path, servers, cli, monkeypatch):
+    spec = RemoteSpec("local", servers.get("local"), tmp_path, unique="unsendable")
+    a = populated(tmp_path, spec)
+    api.push(repo=a)
+    bad = api.show("enc", repo=a).oid
+    path = spec.disk / "files" / "sha256" / bad[:2] / bad[2:]
+    path.unlink()
+    path.mkdir()  # the name is there, its bytes cannot be read
+    b = new_repo(tmp_path / "b")
+    connect(b, spec)
+    result = api.pull(["enc"], repo=b)
+    assert result.objects_failed == [bad] and result.missing_on_remote == [] and result.exit_code == 4
+    monkeypatch.chdir(b)
+    assert f"object {bad} failed to transfer (hint: rerun to resume)" in cli("pull", "enc", code=4).stderr
 
 
 def test_wrong_credentials_are_one_clear_error_and_change_nothing(tmp_path, server_spec):
@@ -312,7 +347,8 @@ def test_local_folder_remote_copies_directly_and_cleans_up_after_a_killed_push(t
     b = new_repo(tmp_path / "b")
     connect(b, spec)
     result = api.pull(["enc", "digits"], repo=b)
-    assert result.objects_failed == [gone] and result.exit_code != 0
+    assert result.objects_failed == [] and result.exit_code == 1
+    assert [(m.artifact, m.oid) for m in result.missing_on_remote] == [("enc", gone)]
     assert tree_bytes(b / "data" / "digits") == tree_bytes(a / "data" / "digits")
     assert not (b / "models" / "enc.pt").exists()
     assert api.fsck(repo=b).exit_code == 0

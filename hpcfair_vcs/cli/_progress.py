@@ -1,67 +1,59 @@
-"""A byte progress bar on a terminal, nothing when piped (tqdm is imported only then)."""
+"""Progress bars on a terminal (stderr), nothing when piped or with --json (tqdm is imported only then)."""
 
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from ..progress import SILENT, Progress
 
-class ByteProgress:
-    """Callbacks for ``api.add(on_start=..., progress=...)``."""
+# A phase counted in steps has nothing to measure: its name and the time spent say enough.
+STEP_FORMAT = "{desc} [{elapsed}]"
 
-    def __init__(self, description: str, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.description = description
+
+class TerminalBar(Progress):
+    """One tqdm bar per phase, cleared when the phase or the command ends (``leave=False``)."""
+
+    def __init__(self) -> None:
         self._bar: Any = None
+        self._lock = threading.Lock()  # transfers advance from worker threads
 
-    def start(self, total: int) -> None:
-        if self.enabled and self._bar is None:
-            from tqdm import tqdm
+    def start(self, label: str, total: int | None = None, unit: str = "B") -> None:
+        from tqdm import tqdm
 
-            self._bar = tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024,
-                             desc=self.description, leave=False, file=sys.stderr)
+        with self._lock:
+            self._close()
+            in_bytes = unit == "B"
+            self._bar = tqdm(total=total, desc=label, unit=unit, unit_scale=in_bytes,
+                             unit_divisor=1024 if in_bytes else 1000, leave=False, file=sys.stderr,
+                             dynamic_ncols=True, bar_format=STEP_FORMAT if unit == "step" else None)
 
-    def advance(self, count: int) -> None:
-        if self._bar is not None:
-            self._bar.update(count)
+    def advance(self, count: int = 1) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.update(count)
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
 
 
-class TransferProgress:
-    """A byte progress bar for push and pull on a terminal; an fsspec callback for dvc-data."""
-
-    def __init__(self, description: str, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.description = description
-        self.callback: Any = None
-        self._bar: Any = None
-
-    def __enter__(self) -> "TransferProgress":
-        if self.enabled:
-            from fsspec.callbacks import Callback
-            from tqdm import tqdm
-
-            bar = self._bar = tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc=self.description,
-                                   leave=False, file=sys.stderr)
-
-            class Bytes(Callback):
-                """Per file: forwards bytes to the shared bar."""
-
-                def call(self, *args: Any, **kwargs: Any) -> None:
-                    bar.update(self.value - getattr(self, "_shown", 0))
-                    self._shown = self.value
-
-            class Objects(Callback):
-                def branched(self, path_1: Any, path_2: Any, **kwargs: Any) -> Callback:
-                    return Bytes()
-
-            self.callback = Objects()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.close()
+@contextmanager
+def progress_bar(as_json: bool) -> Iterator[Progress]:
+    """A :class:`TerminalBar` when stderr is a terminal and the output is for people, else silence."""
+    if as_json or not sys.stderr.isatty():
+        yield SILENT
+        return
+    bar = TerminalBar()
+    try:
+        yield bar
+    finally:
+        bar.close()

@@ -10,6 +10,7 @@ import click
 
 from .. import api
 from ._common import emit, human_size, json_option, short
+from ._progress import progress_bar
 
 
 def _key_values(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
@@ -69,9 +70,10 @@ def convert_cmd(target, framework, inputs, opset, model_class, model_args, trust
       hpcfair convert models/decoder.keras -o out/decoder.onnx
       hpcfair convert weights.pt --model-class nets:Encoder --model-arg latent=16 --input x:N,1,8,8
     """
-    result = api.convert(target, output=output, name=name, framework=framework, inputs=inputs, opset=opset,
-                         model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
-                         tolerance=tolerance, sample=sample, params=params)
+    with progress_bar(as_json) as progress:
+        result = api.convert(target, output=output, name=name, framework=framework, inputs=inputs, opset=opset,
+                             model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
+                             tolerance=tolerance, sample=sample, params=params, progress=progress)
     emit(result, as_json, _render_convert)
 
 
@@ -124,10 +126,10 @@ def infer_cmd(target, input_, output, device, batch_size, threads, as_json) -> N
     """
     import warnings
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, progress_bar(as_json) as progress:
         warnings.simplefilter("always", RuntimeWarning)
         result = api.infer(target, input=input_, output=output, device=device, batch_size=batch_size,
-                           threads=threads)
+                           threads=threads, progress=progress)
     for warning in caught:
         click.echo(f"hpcfair: warning: {warning.message}", err=True)
     emit(result, as_json, _render_infer)

@@ -6,7 +6,7 @@ import click
 
 from .. import api
 from ._common import emit, human_size, json_option
-from ._progress import TransferProgress
+from ._progress import progress_bar
 
 remote_opt = click.option("-r", "--remote", help="Remote name (default: core.remote, or the only one).")
 jobs_opt = click.option("-j", "--jobs", type=click.IntRange(1, 128), help="Parallel transfers.")
@@ -144,6 +144,10 @@ def _render_transfer(verb: str):
         for oid in s.objects_corrupt:
             click.echo(f"hpcfair: error: object {oid} on remote {s.remote} is corrupt: not stored "
                        "(hint: push a good copy from another clone)", err=True)
+        for m in s.missing_on_remote:
+            click.echo(f"hpcfair: error: remote {s.remote!r} does not have the data of {m.artifact} ({m.path}, "
+                       f"object {m.oid[:12]}) (hint: run `hpcfair push -r {s.remote}` in a repository that has it, "
+                       "then pull again)", err=True)
         for oid in s.objects_failed:
             click.echo(f"hpcfair: error: object {oid} failed to transfer (hint: rerun to resume)", err=True)
         for item in s.checkout:
@@ -168,8 +172,8 @@ def push_cmd(artifacts, remote, jobs, accept_new_host, as_json) -> None:
       hpcfair push
       hpcfair push encoder -r backup -j 8
     """
-    with TransferProgress("push", enabled=False if as_json else None) as bar:
-        result = api.push(artifacts, remote=remote, jobs=jobs, callback=bar.callback,
+    with progress_bar(as_json) as progress:
+        result = api.push(artifacts, remote=remote, jobs=jobs, progress=progress,
                           accept_new_host=accept_new_host)
     emit(result, as_json, _render_transfer("pushed"))
     if result.exit_code:
@@ -195,8 +199,8 @@ def pull_cmd(targets, remote, jobs, accept_new_host, force, only, as_json) -> No
       hpcfair pull hpcfair:5f0c1a2b3c4d          # works in a fresh `hpcfair init`
       hpcfair pull encoder --only onnx           # just the ONNX form, not the PyTorch file
     """
-    with TransferProgress("pull", enabled=False if as_json else None) as bar:
-        result = api.pull(targets, remote=remote, jobs=jobs, force=force, callback=bar.callback,
+    with progress_bar(as_json) as progress:
+        result = api.pull(targets, remote=remote, jobs=jobs, force=force, progress=progress,
                           accept_new_host=accept_new_host, only=only)
     emit(result, as_json, _render_transfer("pulled"))
     if result.exit_code:
@@ -215,7 +219,8 @@ def fetch_cmd(remote, jobs, accept_new_host, as_json) -> None:
     Example:
       hpcfair fetch && hpcfair log
     """
-    result = api.fetch(remote=remote, jobs=jobs, accept_new_host=accept_new_host)
+    with progress_bar(as_json) as progress:
+        result = api.fetch(remote=remote, jobs=jobs, accept_new_host=accept_new_host, progress=progress)
     emit(result, as_json, _render_transfer("fetched"))
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)

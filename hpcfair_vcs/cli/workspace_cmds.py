@@ -6,7 +6,7 @@ import click
 
 from .. import api
 from ._common import emit, human_size, json_option, short
-from ._progress import ByteProgress
+from ._progress import progress_bar
 from .model_cmds import conversion_options, parity_line, signature_line
 
 
@@ -51,15 +51,12 @@ def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert,
       hpcfair add models/decoder.keras
       hpcfair add data/digits/ --kind dataset --license CC-BY-4.0
     """
-    bar = ByteProgress("hashing", enabled=None if not as_json else False)
-    try:
+    with progress_bar(as_json) as progress:
         result = api.add(paths, name=name, kind=kind, tags=tags, description=description,
-                         license=license_, authors=authors, on_start=bar.start, progress=bar.advance,
+                         license=license_, authors=authors, progress=progress,
                          convert=False if no_convert else None, framework=framework, inputs=inputs,
                          model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
                          opset=opset, params=params)
-    finally:
-        bar.close()
     emit(result, as_json, render_add)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
@@ -148,7 +145,8 @@ def checkout_cmd(targets, force, link_types, as_json) -> None:
       hpcfair checkout encoder@2       # switch encoder to version 2
       hpcfair checkout digits@paper-v1
     """
-    result = api.checkout(targets, force=force, link_types=link_types or None)
+    with progress_bar(as_json) as progress:
+        result = api.checkout(targets, force=force, link_types=link_types or None, progress=progress)
     emit(result, as_json, _render_checkout)
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)

@@ -11,6 +11,7 @@ of the repository.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,13 @@ from typing import Any
 from ..deps import installed_versions, pip_hint
 from ..errors import MissingDependencyError, UsageError
 from .signature import Signature, TensorSpec
+
+
+Step = Callable[[str], None]  # told the name of the step that begins
+
+
+def no_step(_: str) -> None:
+    """A :data:`Step` that reports nowhere."""
 
 
 @dataclass
@@ -88,15 +96,21 @@ class Converter:
         raise NotImplementedError
 
     # --- the template ----------------------------------------------------------
-    def convert(self, path: Path, out: Path, options: ConvertOptions) -> Conversion:
-        """Load, export, tidy and check. Raises the errors of the primitives and ParityError."""
+    def convert(self, path: Path, out: Path, options: ConvertOptions, on_step: Step = no_step) -> Conversion:
+        """Load, export, tidy and check, telling *on_step* each step's name as it begins.
+
+        Raises the errors of the primitives and ParityError.
+        """
         from . import onnx_file, parity
 
         self.require()
+        on_step("loading the model")
         model = self.load(path, options)
         inputs = self.input_specs(model, options)
+        on_step("exporting to ONNX")
         self.export(model, inputs, options, out)
         signature = onnx_file.finish(out, expected_inputs=inputs)
+        on_step("checking parity")
         numbers = parity.check(self, model, out, signature, options)
         return Conversion(onnx_path=out, converter=self.name, converter_version=self.version,
                           signature=signature, parity=numbers, packages=self.package_versions(),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import onnx_file
-from .base import Conversion, ConvertOptions, Converter
+from .base import Conversion, ConvertOptions, Converter, Step, no_step
 from .signature import from_onnx
 
 
@@ -19,9 +19,10 @@ class OnnxConverter(Converter):
     def load(self, path: Path, options: ConvertOptions) -> Any:
         return onnx_file.load(path)
 
-    def convert(self, path: Path, out: Path, options: ConvertOptions) -> Conversion:
+    def convert(self, path: Path, out: Path, options: ConvertOptions, on_step: Step = no_step) -> Conversion:
         """Validate and copy; there is nothing to compare against, so parity is exact by definition."""
         self.require()
+        on_step("checking the ONNX file")
         model = self.load(path, options)
         shutil.copyfile(path, out)
         return Conversion(onnx_path=out, converter=self.name, converter_version=self.version,

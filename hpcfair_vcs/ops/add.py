@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat as stat_mod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,11 @@ from ..records import MetadataRecord, VersionRecord, pid_of, utc_now
 from ..refs import ArtifactRef, check_name, check_tag
 from ..repo import Repo, open_repo
 from ..results import AddedItem, AddResult
-from ..store import Progress, Staged
+from ..progress import SILENT, Advance, Progress
+from ..store import Staged
 from ..tree import tree_bytes, tree_oid
 from ..state import fingerprint
-from ..workspace import find_pointers, resolve_user_path, to_relpath, walk_folder
+from ..workspace import WalkedFile, find_pointers, resolve_user_path, to_relpath, walk_folder
 
 KINDS = ("model", "dataset")
 MODEL_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".onnx", ".keras", ".h5", ".hdf5", ".pb",
@@ -52,15 +53,15 @@ class _Content:
 def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, name: str | None = None,
         kind: str | None = None, tags: Sequence[str] = (), description: str | None = None,
         license: str | None = None, authors: Sequence[str] = (),
-        progress: Callable[[int], None] | None = None, on_start: Callable[[int], None] | None = None,
+        progress: Progress = SILENT,
         convert: bool | None = None, framework: str = "auto", inputs: Sequence[str] = (),
         model_class: str | None = None, model_args: Mapping[str, Any] | None = None,
         trust_pickle: bool = False, opset: int | None = None, params: Mapping[str, Any] | None = None,
         ) -> AddResult:
     """Track *paths* (files or folders) as artifacts; one version each when content changed.
 
-    *on_start* is told the total bytes to read before hashing begins; *progress*
-    is told the bytes read as they are hashed. Models are then converted to
+    *progress* sees a "hashing" phase (bytes read) and, for models, the
+    conversion's steps. Models are then converted to
     ONNX (unless *convert* is False, or None and ``convert.auto`` is off); the
     outcome is in each item's ``conversion``: a failed conversion never undoes
     the add. The conversion options are those of ``hpcfair convert``.
@@ -84,12 +85,12 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         remove_stale_tmp(r.tmp_dir)  # what a killed add left behind
         plans = [_plan_name(r, path, name) for path in targets]
         _refuse_shared_names(r, targets, plans)
-        if on_start:
-            on_start(sum(_size_of(p) for p in targets))
+        walks = {path: walk_folder(path, r.root) for path in targets if path.is_dir()}
+        progress.start("hashing", sum(_size_of(path, walks.get(path)) for path in targets), "B")
         contents: list[_Content] = []
         try:
             for path in targets:
-                contents.append(_stage(r, path, progress))
+                contents.append(_stage(r, path, walks.get(path), progress.advance))
             for content in contents:
                 content.new_objects = sum(1 for s in content.staged if s.is_new)
                 r.store.commit(content.staged)
@@ -104,7 +105,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
 
         convert_added(r, items, ConvertRequest(
             framework=framework, inputs=inputs, model_class=model_class, model_args=model_args or {},
-            trust_pickle=trust_pickle, opset=opset, params=params or {}))
+            trust_pickle=trust_pickle, opset=opset, params=params or {}), progress)
     return AddResult(items)
 
 
@@ -144,8 +145,9 @@ def _refuse_nested_artifacts(r: Repo, path: Path) -> None:
                 hint="`hpcfair remove` the inner artifact first, or add sibling folders separately")
 
 
-def _size_of(path: Path) -> int:
-    return path.stat().st_size if path.is_file() else 0
+def _size_of(path: Path, files: list[WalkedFile] | None) -> int:
+    """The bytes *path* holds (*files*: its walk when it is a folder)."""
+    return path.stat().st_size if files is None else sum(item.stat.st_size for item in files)
 
 
 def default_name(path: Path) -> str:
@@ -189,18 +191,18 @@ def _read_pointer(path: Path) -> pointer_mod.Pointer | None:
     return pointer_mod.read(pointer_file) if pointer_file.exists() else None
 
 
-def _stage(r: Repo, path: Path, progress: Progress | None) -> _Content:
+def _stage(r: Repo, path: Path, files: list[WalkedFile] | None, report: Advance) -> _Content:
+    """Stage a file, or a folder whose walk is *files*."""
     relpath = to_relpath(r.root, path)
-    report = progress or (lambda _: None)
-    if path.is_dir():
-        return _stage_folder(r, path, relpath, report)
+    if files is not None:
+        return _stage_folder(r, path, relpath, files, report)
     st = path.stat()
     staged = _stage_one(r, path, relpath, st, r.state.get(relpath, st), report)
     return _Content(path, relpath, staged.oid, staged.size, 1, [staged])
 
 
 def _stage_one(r: Repo, path: Path, key: str, st: os.stat_result, cached: str | None,
-               report: Progress) -> Staged:
+               report: Advance) -> Staged:
     """Stage one file unless the stat cache already knows it is stored."""
     if cached is not None and r.store.exists(cached):
         report(st.st_size)
@@ -212,8 +214,7 @@ def _stage_one(r: Repo, path: Path, key: str, st: os.stat_result, cached: str | 
     return staged
 
 
-def _stage_folder(r: Repo, path: Path, relpath: str, report: Progress) -> _Content:
-    files = walk_folder(path, r.root)
+def _stage_folder(r: Repo, path: Path, relpath: str, files: list[WalkedFile], report: Advance) -> _Content:
     prefix = relpath + "/"
     rows = r.state.load_prefix(prefix)
 

@@ -17,6 +17,7 @@ from .. import pointer as pointer_mod
 from .._io import remove_stale_tmp
 from ..errors import HpcfairError, WorkspaceConflictError
 from ..materialize import build_folder, place_object, remove_path
+from ..progress import SILENT, Advance, Progress
 from ..records import PID_PREFIX, pid_of
 from ..repo import Repo, open_repo
 from ..results import CheckoutItem, CheckoutResult
@@ -26,19 +27,21 @@ from .resolve import resolve
 
 
 def checkout(targets: Sequence[str] = (), *, repo: Repo | str | None = None, force: bool = False,
-             link_types: Sequence[str] | None = None) -> CheckoutResult:
+             link_types: Sequence[str] | None = None, progress: Progress = SILENT) -> CheckoutResult:
     """Restore each target (``NAME[@VERSION|@TAG]``, a PID, or a path); none means every pointer.
 
     Failures are reported per item (``action == "failed"``) and do not stop the rest.
+    *progress* sees one phase, the files written (unit "file").
     """
     r = open_repo(repo)
     links = list(link_types or r.config["core"]["link_types"])
     hasher = WorkspaceHasher(r.root, r.state)
     items: list[CheckoutItem] = []
     with r.lock:
+        progress.start("checkout", None, "file")
         for target in (targets or [os.fspath(p) for p in find_pointers(r.root)]):
             try:
-                items.append(_checkout_one(r, hasher, target, force, links))
+                items.append(_checkout_one(r, hasher, target, force, links, progress.advance))
             except HpcfairError as exc:
                 items.append(CheckoutItem(path=target, artifact="", version=None, action="failed",
                                           error=exc.message + (f" ({exc.hint})" if exc.hint else ""),
@@ -77,7 +80,8 @@ def _pointer_target(r: Repo, target: str) -> Path:
     return resolve_user_path(r.root, target, must_exist=False)
 
 
-def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, links: list[str]) -> CheckoutItem:
+def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, links: list[str],
+                  on_file: Advance) -> CheckoutItem:
     target = _target(r, spec)
     path, oid = target.path, target.pointer.oid
     relpath = to_relpath(r.root, path)
@@ -85,9 +89,9 @@ def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, link
                         action="unchanged")
     _remove_stale_tmp_below(path)
     if is_tree(oid) and path.is_dir() and not path.is_symlink():
-        changed = _update_folder(r, hasher, path, oid, links, item, force)
+        changed = _update_folder(r, hasher, path, oid, links, item, force, on_file)
     else:
-        changed = _update_file_or_replace(r, hasher, path, oid, links, item, force)
+        changed = _update_file_or_replace(r, hasher, path, oid, links, item, force, on_file)
     if changed:
         item.action = "restored"
     pointer_file = pointer_mod.pointer_path(path)
@@ -97,7 +101,7 @@ def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, link
 
 
 def _update_file_or_replace(r: Repo, hasher: WorkspaceHasher, path: Path, oid: str, links: list[str],
-                            item: CheckoutItem, force: bool) -> bool:
+                            item: CheckoutItem, force: bool, on_file: Advance) -> bool:
     current = hasher.current_oid(path)
     if current == oid:
         return False
@@ -106,20 +110,21 @@ def _update_file_or_replace(r: Repo, hasher: WorkspaceHasher, path: Path, oid: s
     if current is not None:
         remove_path(path)
     if is_tree(oid):
-        _update_folder(r, hasher, path, oid, links, item, force)
+        _update_folder(r, hasher, path, oid, links, item, force, on_file)
     else:
         item.link_type = place_object(r.store, oid, path, links)
         item.files_written = 1
+        on_file(1)
         _remember(r, path, oid)
     return True
 
 
 def _update_folder(r: Repo, hasher: WorkspaceHasher, path: Path, oid: str, links: list[str],
-                   item: CheckoutItem, force: bool) -> bool:
+                   item: CheckoutItem, force: bool, on_file: Advance) -> bool:
     """Make folder *path* hold tree *oid*; files whose bytes are not stored block it unless forced."""
     manifest = r.store.read_tree(oid)
     if not os.path.lexists(path):
-        return _build_folder(r, path, manifest, links, item)
+        return _build_folder(r, path, manifest, links, item, on_file)
     have = hasher.folder_manifest(path) if path.is_dir() else {}
     if have == manifest:
         return False
@@ -138,15 +143,17 @@ def _update_folder(r: Repo, hasher: WorkspaceHasher, path: Path, oid: str, links
             remove_path(dest)
         item.link_type = place_object(r.store, child, dest, links)
         item.files_written += 1
+        on_file(1)
         _remember(r, dest, child)
     if item.files_removed:
         _prune_empty_dirs(path)
     return True
 
 
-def _build_folder(r: Repo, path: Path, manifest: dict[str, str], links: list[str], item: CheckoutItem) -> bool:
+def _build_folder(r: Repo, path: Path, manifest: dict[str, str], links: list[str], item: CheckoutItem,
+                  on_file: Advance) -> bool:
     """A folder that is not there yet: built whole beside its place, then renamed in (no rename per file)."""
-    kind, written = build_folder(r.store, manifest, path, links)
+    kind, written = build_folder(r.store, manifest, path, links, on_file)
     item.link_type = kind or item.link_type
     item.files_written += len(written)
     prefix = to_relpath(r.root, path) + "/"

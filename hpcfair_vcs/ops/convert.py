@@ -22,11 +22,12 @@ from typing import Any
 from .. import config as config_mod
 from .._io import atomic_write
 from ..convert import registry
-from ..convert.base import Conversion, ConvertOptions, Converter
+from ..convert.base import Conversion, ConvertOptions, Converter, Step
 from ..convert.signature import Signature, TensorSpec, parse_tensor
 from ..errors import (ArtifactNotFoundError, HpcfairError, MissingDependencyError, ParityError, PathNotFoundError,
                       PathOutsideRepoError, UsageError)
 from ..materialize import place_object
+from ..progress import SILENT, Progress
 from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, canonical_bytes, pid_of
 from ..repo import Repo, open_repo
 from ..results import AddedItem, ConvertResult
@@ -63,11 +64,12 @@ class ConvertRequest:
 
 
 def convert(target: str | os.PathLike, *, repo: Repo | str | None = None, output: str | os.PathLike | None = None,
-            name: str | None = None, request: ConvertRequest | None = None, **options: Any) -> ConvertResult:
+            name: str | None = None, request: ConvertRequest | None = None, progress: Progress = SILENT,
+            **options: Any) -> ConvertResult:
     """Convert a stored model (``NAME[@VERSION]``, a PID, or a path) to ONNX and store the result.
 
     A path that is not tracked yet is added first. Keyword *options* are the
-    fields of :class:`ConvertRequest`.
+    fields of :class:`ConvertRequest`. *progress* sees one phase per step (unit "step").
 
     Raises:
         ArtifactNotFoundError, UsageError (a dataset, a bad --input), MissingDependencyError (exit 4),
@@ -76,14 +78,14 @@ def convert(target: str | os.PathLike, *, repo: Repo | str | None = None, output
     request = request or ConvertRequest(**options)
     r = open_repo(repo)
     source = _source(r, target)
-    result = convert_version(r, source, request, name=name)
+    result = convert_version(r, source, request, name=name, progress=progress)
     if output is not None:
         result.output = _write_output(r, result.oid, output)
     return result
 
 
 def convert_file(path: str | os.PathLike, output: str | os.PathLike, *, request: ConvertRequest | None = None,
-                 **options: Any) -> ConvertResult:
+                 progress: Progress = SILENT, **options: Any) -> ConvertResult:
     """Convert a model file outside any repository; nothing is stored. Raises as :func:`convert`."""
     request = request or ConvertRequest(**options)
     source = Path(path)
@@ -91,14 +93,16 @@ def convert_file(path: str | os.PathLike, output: str | os.PathLike, *, request:
         raise PathNotFoundError(f"{path} does not exist")
     converter = _converter_for(source, request.framework)
     out = Path(output)
-    conversion = converter.convert(source, out, request.options(config_mod.defaults()["convert"]))
+    conversion = converter.convert(source, out, request.options(config_mod.defaults()["convert"]),
+                                   _steps(progress, source.name))
     return ConvertResult(source=os.fspath(path), source_pid=None, framework=converter.name,
                          converter=converter.name, converter_version=converter.version, artifact=None,
                          version=None, pid=None, oid="", size=out.stat().st_size,
                          signature=conversion.signature.to_dict(), parity=conversion.parity, output=os.fspath(out))
 
 
-def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: str | None = None) -> ConvertResult:
+def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: str | None = None,
+                    progress: Progress = SILENT) -> ConvertResult:
     """The ONNX form of one stored version (from the cache when it was made before)."""
     if source.record.kind != "model":
         raise UsageError(f"{source.record.artifact} is a dataset; only models are converted",
@@ -107,8 +111,9 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
     with scratch_dir(r) as scratch:
         local = _link_source(r, source.record, scratch)
         converter = _converter_for(local, request.framework)
+        steps = _steps(progress, _label(source))
         if converter.name == "onnx":
-            return _validate_onnx(r, source, converter, local, options)
+            return _validate_onnx(r, source, converter, local, options, steps)
         if not options.inputs and not converter.inputs_from_model:
             options.inputs = _recorded_inputs(r, source)  # what an earlier conversion was told
         key = _cache_key(source.record.oid, converter, options)
@@ -116,7 +121,8 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
         if cached is not None:
             return _result(r, source, converter, *cached, cached=True)
         out = scratch / f"{Path(source.record.path).stem or 'model'}{SUFFIX}"
-        conversion = converter.convert(local, out, options)
+        conversion = converter.convert(local, out, options, steps)
+        steps("storing the ONNX form")
         with r.lock:
             ref, version_id = _store(r, source, converter, conversion, request, name)
             _update_source_metadata(r, source, converter.name, conversion.signature)
@@ -124,14 +130,14 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
     return _result(r, source, converter, ref.name, version_id, cached=False)
 
 
-def convert_added(r: Repo, items: list[AddedItem], request: ConvertRequest) -> None:
+def convert_added(r: Repo, items: list[AddedItem], request: ConvertRequest, progress: Progress = SILENT) -> None:
     """Convert each newly added model; record the outcome on the item (never raise for one model)."""
     for item in items:
         if item.kind != "model":
             continue
         try:
             source = resolve(r, f"{item.artifact}@{item.version}")
-            converted = convert_version(r, source, request)
+            converted = convert_version(r, source, request, progress=progress)
             status = "validated" if converted.converter == "onnx" else "converted"
             item.conversion = {"status": status, **converted.to_dict()}
         except (MissingDependencyError, UsageError) as exc:  # nothing wrong with the model: say how to convert
@@ -140,14 +146,14 @@ def convert_added(r: Repo, items: list[AddedItem], request: ConvertRequest) -> N
             item.conversion = {"status": "failed", **exc.to_dict()}
 
 
-def onnx_version(r: Repo, source: Resolved) -> str:
+def onnx_version(r: Repo, source: Resolved, progress: Progress = SILENT) -> str:
     """The version id of *source*'s ONNX form: itself when it is ONNX, else its (cached) conversion."""
     if is_onnx(r, source):
         return source.version_id
     found = onnx_form(r, source)
     if found:
         return found[1]
-    return (convert_version(r, source, ConvertRequest()).pid or "").removeprefix("hpcfair:")
+    return (convert_version(r, source, ConvertRequest(), progress=progress).pid or "").removeprefix("hpcfair:")
 
 
 def is_onnx(r: Repo, source: Resolved) -> bool:
@@ -210,8 +216,8 @@ def _link_source(r: Repo, record: VersionRecord, scratch: Path) -> Path:
 
 
 def _validate_onnx(r: Repo, source: Resolved, converter: Converter, local: Path,
-                   options: ConvertOptions) -> ConvertResult:
-    conversion = converter.convert(local, local.with_name("checked.onnx"), options)
+                   options: ConvertOptions, steps: Step) -> ConvertResult:
+    conversion = converter.convert(local, local.with_name("checked.onnx"), options, steps)
     with r.lock:
         _update_source_metadata(r, source, "onnx", conversion.signature)
     return ConvertResult(source=_label(source), source_pid=pid_of(source.version_id), framework="onnx",
@@ -317,6 +323,11 @@ def _write_output(r: Repo, oid: str, output: str | os.PathLike) -> str:
     place_object(r.store, oid, dest, ["copy"])
     os.chmod(dest, 0o644)
     return os.fspath(dest)
+
+
+def _steps(progress: Progress, what: str) -> Step:
+    """Each step of converting *what* as a phase of *progress*."""
+    return lambda step: progress.start(f"convert {what}: {step}", None, "step")
 
 
 def _label(source: Resolved) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArtifactNotFoundError, NotARepositoryError, PathNotFoundError, UsageError
+from ..progress import SILENT, Progress
 from ..records import MetadataRecord, VersionRecord, pid_of
 from ..repo import Repo, open_repo
 from ..results import InferResult
@@ -24,8 +25,10 @@ from .resolve import Resolved, resolve
 
 
 def load_model(target: str | os.PathLike, *, repo: Repo | str | None = None, device: str = "cpu",
-               threads: int | None = None) -> Model:
+               threads: int | None = None, progress: Progress = SILENT) -> Model:
     """The ONNX form of *target*, ready to ``run`` (its session is created once per process).
+
+    *progress* sees the conversion's steps when the ONNX form has to be made first.
 
     Raises:
         ArtifactNotFoundError, UsageError (a dataset), the conversion's errors when the ONNX
@@ -36,38 +39,40 @@ def load_model(target: str | os.PathLike, *, repo: Repo | str | None = None, dev
         model = Model(name=Path(text).stem, pid=None, path=Path(text).resolve(), device=device, threads=threads)
     else:
         r = open_repo(repo)
-        model = _stored_model(r, _resolve_source(r, text), device, threads)
+        model = _stored_model(r, _resolve_source(r, text), device, threads, progress)
     model.session  # open it now: a device problem shows here, not at the first run
     return model
 
 
 def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | os.PathLike | None = None,
           repo: Repo | str | None = None, device: str = "cpu", batch_size: int | None = None,
-          threads: int | None = None) -> InferResult:
+          threads: int | None = None, progress: Progress = SILENT) -> InferResult:
     """Run *target* on the arrays in *input* (a file, or a dataset artifact); write *output* if given.
 
     The output format follows its suffix (.npz, .npy, .csv, .json). Nothing is
-    written to *output* unless the whole run succeeds.
+    written to *output* unless the whole run succeeds. *progress* sees the rows
+    run (one phase, unit "row"), after a conversion's steps when the ONNX form is made first.
 
     Raises:
         InputMismatchError, InputFileError (exit 1), UsageError, DeviceUnavailableError (exit 4).
     """
-    model = load_model(target, repo=repo, device=device, threads=threads)
+    model = load_model(target, repo=repo, device=device, threads=threads, progress=progress)
     session = model.session
     arrays, source = _input_arrays(input, repo)
     checked = ort_runtime.check_inputs(session.signature, arrays, source=source)
     rows = ort_runtime.batch_count(checked, session.signature)
     result = InferResult(model=model.name, pid=model.pid, device=session.device, rows=rows,
                          batch_size=batch_size or ort_runtime.DEFAULT_BATCH, input=source)
+    progress.start("infer", rows or 1, "row")
     if output is None:
-        outputs = ort_runtime.run(session, checked, batch_size) or []
+        outputs = ort_runtime.run(session, checked, batch_size, on_rows=progress.advance) or []
         result.arrays = dict(zip(session.output_names, outputs))
     else:
         target_path = Path(output)
         arrays_mod.check_output_path(target_path, len(session.output_names))
         writer = arrays_mod.OutputWriter(target_path, session.output_names, rows)
         try:
-            ort_runtime.run(session, checked, batch_size, sink=writer)
+            ort_runtime.run(session, checked, batch_size, sink=writer, on_rows=progress.advance)
             result.outputs = writer.described()
             result.output = os.fspath(writer.commit())
         finally:
@@ -133,11 +138,11 @@ def _resolve_source(r: Repo, text: str) -> Resolved:
     return resolve(r, ref.name)
 
 
-def _stored_model(r: Repo, source: Resolved, device: str, threads: int | None) -> Model:
+def _stored_model(r: Repo, source: Resolved, device: str, threads: int | None, progress: Progress) -> Model:
     if source.record.kind != "model":
         raise UsageError(f"{source.record.artifact} is a dataset, not a model",
                          hint="pass it as --input; the model is the first argument")
-    version_id = onnx_version(r, source)
+    version_id = onnx_version(r, source, progress)
     version = r.records.get(version_id, VersionRecord)
     metadata = r.records.get(version.metadata, MetadataRecord).to_dict() if version.metadata else {}
     if not r.store.exists(version.oid):

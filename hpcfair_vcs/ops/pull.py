@@ -5,28 +5,28 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from collections.abc import Sequence
-from typing import Any
 
 from ..errors import HpcfairError, UsageError
 from ..materialize import will_copy
+from ..progress import SILENT, Progress, advance_of
 from ..records import VersionRecord
 from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
 from ..repo import Repo, open_repo
-from ..results import TransferSummary
+from ..results import MissingData, TransferSummary
 from ..tree import is_tree
-from ..workspace import find_pointers
+from ..workspace import find_pointers, to_relpath
 from .checkout import checkout
 from .derived import derived_forms
 from .resolve import resolve
 
 
 def fetch(*, repo: Repo | str | None = None, remote: str | None = None, jobs: int | None = None,
-          accept_new_host: bool = False) -> TransferSummary:
+          accept_new_host: bool = False, progress: Progress = SILENT) -> TransferSummary:
     """Download every ref and the records they name; merge the refs into the local ones.
 
     Afterwards ``show``, ``log`` and ``search`` know the remote's artifacts, PIDs resolve,
-    and ``pull`` can fetch their bytes.
+    and ``pull`` can fetch their bytes. *progress* sees the records downloaded (unit "record").
 
     Raises:
         RemoteNotFoundError, RemoteError (exit 4), CorruptRecordError (a bad remote ref, exit 3).
@@ -34,20 +34,20 @@ def fetch(*, repo: Repo | str | None = None, remote: str | None = None, jobs: in
     r = open_repo(repo)
     rem = open_remote(r, remote, accept_new_host=accept_new_host)
     summary = TransferSummary(remote=rem.name)
-    _fetch_into(r, rem, summary, jobs)
+    _fetch_into(r, rem, summary, jobs, progress)
     return summary
 
 
-def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None) -> None:
-    from fsspec.callbacks import DEFAULT_CALLBACK
-
+def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None, progress: Progress) -> None:
     probe(rem, create=False)
     theirs = read_remote_refs(rem)
     wanted = {v for ref in theirs for v in ref.versions} | {ref.metadata for ref in theirs if ref.metadata}
     versions = {v for ref in theirs for v in ref.versions}
     for _ in range(3):  # versions, then the metadata and provenance they name, then runtime records
         missing = {i for i in wanted if not r.records.exists(i)}
-        moved = download(r, rem, rem.records, missing, adopt_record(r), jobs, DEFAULT_CALLBACK, "records")
+        if missing:
+            progress.start("fetch", len(missing), "record")
+        moved = download(r, rem, rem.records, missing, adopt_record(r, progress.advance), jobs, subdir="records")
         summary.records_transferred += len(moved.transferred)
         summary.objects_corrupt += sorted(moved.corrupt)
         summary.objects_failed += sorted(moved.failed)
@@ -65,7 +65,7 @@ def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None
 
 
 def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote: str | None = None,
-         jobs: int | None = None, force: bool = False, callback: Any = None,
+         jobs: int | None = None, force: bool = False, progress: Progress = SILENT,
          accept_new_host: bool = False, only: str | None = None) -> TransferSummary:
     """Fetch, download the objects *targets* need (default: every pointer file), check them out.
 
@@ -73,17 +73,16 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
     sha256 before it enters the store; a corrupt one is reported (exit 3) and its
     target is not checked out, while the others still are. ``only="onnx"`` pulls
     and checks out each target's ONNX form instead of the target itself (targets
-    without one are listed in ``no_derived_form``).
+    without one are listed in ``no_derived_form``). *progress* sees three phases: the records
+    fetched, the object bytes downloaded and the files checked out.
 
     Raises:
         RemoteNotFoundError, RemoteError (exit 4), UsageError (an unknown *only*).
     """
-    from fsspec.callbacks import DEFAULT_CALLBACK
-
     r = open_repo(repo)
     rem = open_remote(r, remote, accept_new_host=accept_new_host)
     summary = TransferSummary(remote=rem.name)
-    _fetch_into(r, rem, summary, jobs)
+    _fetch_into(r, rem, summary, jobs, progress)
     wanted = _wanted(r, targets)  # spec -> top object id
     if only is not None:
         wanted = _derived_forms(r, wanted, only, summary)
@@ -92,17 +91,20 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
     r.store.make_spares = will_copy(r.store, list(r.config["core"]["link_types"]))
     try:
         tops = {oid for oid in wanted.values() if oid and not r.store.exists(oid)}
-        moved = download(r, rem, rem.objects, tops, adopt, jobs, DEFAULT_CALLBACK)
+        progress.start("pull", None, "B")
+        moved = download(r, rem, rem.objects, tops, adopt, jobs, advance_of(progress))
         _count(summary, moved)
+        missing = moved.missing
         children = set()
         for oid in wanted.values():
             if oid and is_tree(oid) and r.store.exists(oid):
                 children |= {c for c in r.store.read_tree(oid).values() if not r.store.exists(c)}
-        moved = download(r, rem, rem.objects, children, adopt, jobs, callback or DEFAULT_CALLBACK)
+        moved = download(r, rem, rem.objects, children, adopt, jobs, advance_of(progress))
         _count(summary, moved)
+        summary.missing_on_remote = _missing_data(r, wanted, missing | moved.missing)
         ready = [spec for spec, oid in wanted.items() if oid and _complete(r, oid)]
         if ready:
-            summary.checkout = checkout(ready, repo=r, force=force).items
+            summary.checkout = checkout(ready, repo=r, force=force, progress=progress).items
     finally:
         r.store.drop_spares()
     return summary
@@ -114,6 +116,30 @@ def _count(summary: TransferSummary, moved) -> None:
     summary.objects_failed += sorted(moved.failed)
     summary.objects_corrupt += sorted(moved.corrupt)
     summary.bytes_transferred += moved.nbytes
+
+
+def _missing_data(r: Repo, wanted: dict[str, str | None], missing: set[str]) -> list[MissingData]:
+    """The wanted artifacts whose object, or one of whose folder's files, the remote lacks."""
+    found = []
+    for spec, oid in wanted.items():
+        if not oid or not missing:
+            continue
+        lacking = sorted(missing & ({oid} | (set(r.store.read_tree(oid).values())
+                                             if is_tree(oid) and r.store.exists(oid) else set())))
+        if lacking:
+            artifact, path = _artifact_and_path(r, spec)
+            found.append(MissingData(artifact=artifact, path=path, oid=lacking[0]))
+    return found
+
+
+def _artifact_and_path(r: Repo, spec: str) -> tuple[str, str]:
+    """The artifact and work-tree path a pull target (a pointer file found by ``_wanted``, a name or PID) names."""
+    from .. import pointer as pointer_mod
+
+    if spec.endswith(pointer_mod.SUFFIX):
+        return pointer_mod.read(Path(spec)).artifact, to_relpath(r.root, Path(spec.removesuffix(pointer_mod.SUFFIX)))
+    record = resolve(r, spec).record
+    return record.artifact, record.path
 
 
 def _wanted(r: Repo, targets: Sequence[str]) -> dict[str, str | None]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-
+from ..progress import SILENT, Progress, advance_of
 from ..records import VersionRecord, pid_of
 from ..remotes.connect import RemoteError, open_remote
 from ..remotes.sync import (local_odb, merge_refs, objects_of, probe, read_remote_refs, records_needed,
@@ -15,17 +13,16 @@ from ..results import TransferSummary
 
 
 def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remote: str | None = None,
-         jobs: int | None = None, callback: Any = None, accept_new_host: bool = False) -> TransferSummary:
+         jobs: int | None = None, progress: Progress = SILENT, accept_new_host: bool = False) -> TransferSummary:
     """Upload every version of *artifacts* (default: all) with their records and refs.
 
     Objects go first, then records, then refs, so a remote never names what it
     lacks. Rerunning after an interruption sends only what is missing.
+    *progress* sees one phase, the object bytes sent.
 
     Raises:
         ArtifactNotFoundError, RemoteNotFoundError, RemoteError (exit 4).
     """
-    from fsspec.callbacks import DEFAULT_CALLBACK
-
     r = open_repo(repo)
     rem = open_remote(r, remote, accept_new_host=accept_new_host)
     if rem.read_only:
@@ -43,13 +40,14 @@ def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remot
                 unsendable.add(version_id)
                 summary.missing_locally.append(f"{ref.name} v{number} ({pid_of(version_id)})")
     probe(rem, create=True)
-    moved = upload(r, rem, local_odb(r.store.root), set(sizes), sizes, jobs, callback or DEFAULT_CALLBACK)
+    progress.start("push", None, "B")
+    moved = upload(r, rem, local_odb(r.store.root), set(sizes), sizes, jobs, advance_of(progress))
     summary.objects_transferred, summary.objects_skipped = len(moved.transferred), moved.skipped
     summary.objects_failed, summary.bytes_transferred = sorted(moved.failed), moved.nbytes
     if moved.failed:
         return summary  # refs would name objects the remote lacks; rerun to resume
     record_ids = records_needed(r, refs)
-    records = upload(r, rem, local_odb(r.records.root), record_ids, {}, jobs, DEFAULT_CALLBACK, "records")
+    records = upload(r, rem, local_odb(r.records.root), record_ids, {}, jobs, subdir="records")
     summary.records_transferred = len(records.transferred)
     if records.failed:
         summary.objects_failed = sorted(records.failed)

@@ -104,7 +104,6 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
     url = options.pop("url")
     ours = {k: options.pop(k) for k in list(options) if k in HPCFAIR_OPTIONS}
     scheme = url.split("://", 1)[0] if "://" in url else "local"
-    _quiet_libraries()
     try:
         from dvc.fs import get_cloud_fs
 
@@ -121,6 +120,7 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
         raise _missing_plugin(scheme) from exc
     if scheme == "ssh":
         fs = _atomic_ssh(fs, _known_hosts(conf, ours, accept_new_host))
+    _quiet_libraries()  # after DVC's import, which sets its loggers' levels
     return Remote(name=name, url=url, fs=fs, root=root)
 
 
@@ -205,7 +205,8 @@ def cipher_preference() -> dict[str, list[str]]:
 
 
 def _quiet_libraries() -> None:
-    """dvc-data logs each failed object with a traceback; hpcfair reports failures itself."""
+    """dvc-data logs each failed object with a traceback and draws its own bars unless its logger
+    is above ERROR; hpcfair reports failures and progress itself."""
     for name in ("dvc_data", "dvc_objects", "asyncssh", "sshfs", "webdav4", "httpx", "s3fs",
                  "aiobotocore", "botocore"):
         logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -23,14 +23,14 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .._direct_copy import BYPASS_FROM, copy_new
 from .._io import copy_file, flush_files, fsync_dir, remove_stale_tmp, tmp_name, unlink_quietly
 from ..errors import UnreadableFileError
+from ..progress import Advance
 from ..store import OBJECT_MODE, ObjectStore, Staged
 from .connect import Remote
-from .progress import per_file, watched
 
 T = TypeVar("T")
 TMP_DIR = ".hpcfair-tmp"
@@ -71,9 +71,12 @@ def present(root: str, oids: Iterable[str]) -> set[str]:
     return found
 
 
-def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | None, callback: Any
+def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | None, report: Advance
          ) -> tuple[set[str], set[str]]:
-    """Copy the objects of *sizes* (id -> size) that the remote folder lacks; return (moved, failed)."""
+    """Copy the objects of *sizes* (id -> size) that the remote folder lacks; return (moved, failed).
+
+    *report* is told the bytes copied.
+    """
     root = os.fspath(remote.path("files", "sha256"))
     oids = sorted(set(sizes) - present(root, sizes))
     if not oids:
@@ -81,15 +84,10 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
     staging = Path(remote.root) / TMP_DIR
     staging.mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(staging, older_than=STALE_AFTER)
-    tracked = watched(callback)
 
     def copy(oid: str) -> str | None:
         src = store.location(oid)
         tmp = os.fspath(tmp_name(staging))
-        progress = per_file(callback, src, tmp) if tracked else None
-        if progress is not None:
-            progress.set_size(sizes[oid])
-        report = progress.relative_update if progress else None
         try:
             if sizes[oid] >= BYPASS_FROM:
                 copy_new(src, tmp, OBJECT_MODE, kept=True, progress=report)
@@ -119,9 +117,9 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
     return {oid for oid, _ in done} - failed, failed
 
 
-def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | None, callback: Any
+def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | None, report: Advance
          ) -> tuple[dict[str, int], set[str], set[str]]:
-    """Copy *oids* from the remote folder into *store*, hashing while copying.
+    """Copy *oids* from the remote folder into *store*, hashing while copying; tell *report* the bytes.
 
     Returns (adopted id -> size, corrupt ids, failed ids). A file whose bytes do not
     hash to its name never enters the store.
@@ -130,14 +128,11 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
     if not oids:
         return {}, set(), set()
     root = os.fspath(remote.path("files", "sha256"))
-    tracked = watched(callback)
 
     def stage(oid: str) -> tuple[str, Staged | None]:
         src = os.path.join(root, oid[:2], oid[2:])
         try:
-            if tracked:
-                return oid, store.receive_file(src, per_file(callback, src, store.location(oid)).relative_update)
-            return oid, store.receive_file(src)
+            return oid, store.receive_file(src, report)
         except (OSError, UnreadableFileError):  # missing or unreadable on the remote
             return oid, None
 

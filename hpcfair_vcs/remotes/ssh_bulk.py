@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from ..progress import Advance, ignore
 from ..tree import is_tree, is_valid_oid
 from .connect import Remote
 
@@ -48,9 +49,11 @@ def _execute(remote: Remote, command: str, **kwargs):
         raise BulkUnavailable(str(exc)) from exc
 
 
-def push(remote: Remote, store_root: Path, oids: list[str], tmp_dir: Path, subdir: str = "files/sha256"
-         ) -> set[str]:
+def push(remote: Remote, store_root: Path, oids: list[str], tmp_dir: Path, subdir: str = "files/sha256",
+         report: Advance = ignore) -> set[str]:
     """Upload small objects (files first, then trees); return the ids now on the remote.
+
+    *report* is told the bytes of each batch once it is there.
 
     Raises:
         BulkUnavailable: the server has no usable shell, tar or cp.
@@ -61,17 +64,19 @@ def push(remote: Remote, store_root: Path, oids: list[str], tmp_dir: Path, subdi
     for group in (files, trees):  # a tree appears only once all its files are there
         for start in range(0, len(group), BATCH):
             batch = group[start:start + BATCH]
-            _push_batch(remote, store_root, batch, tmp_dir, subdir)
+            report(_push_batch(remote, store_root, batch, tmp_dir, subdir))
             done.update(batch)
     return done
 
 
-def _push_batch(remote: Remote, store_root: Path, batch: list[str], tmp_dir: Path, subdir: str) -> None:
+def _push_batch(remote: Remote, store_root: Path, batch: list[str], tmp_dir: Path, subdir: str) -> int:
+    """Upload one batch as a tar stream; return the bytes of its objects."""
     archive = tmp_dir / f".hpcfair-tmp-bulk-{os.getpid()}-{uuid.uuid4().hex[:8]}.tar"
     try:
         with tarfile.open(archive, "w", format=tarfile.GNU_FORMAT) as tar:
             for oid in batch:
                 tar.add(store_root / oid[:2] / oid[2:], arcname=f"{subdir}/{oid[:2]}/{oid[2:]}")
+            size = sum(member.size for member in tar.getmembers())
         root = shlex.quote(remote.root)
         staging = shlex.quote(f"{remote.root}/.hpcfair-tmp-{uuid.uuid4().hex[:12]}")
         top = subdir.split("/")[0]
@@ -80,13 +85,14 @@ def _push_batch(remote: Remote, store_root: Path, batch: list[str], tmp_dir: Pat
         result = _execute(remote, f"sh -c {shlex.quote(command)}", stdin=os.fspath(archive))
         if result.exit_status != 0:
             raise BulkUnavailable((result.stderr or b"").decode(errors="replace")[-300:])
+        return size
     finally:
         archive.unlink(missing_ok=True)
 
 
 def pull(remote: Remote, oids: list[str], staging: Path, adopt: Callable[[Path, str], bool],
-         subdir: str = "files/sha256") -> tuple[dict[str, int], set[str]]:
-    """Download objects into *staging* and adopt the verified ones.
+         subdir: str = "files/sha256", report: Advance = ignore) -> tuple[dict[str, int], set[str]]:
+    """Download objects into *staging* and adopt the verified ones, telling *report* the bytes of each.
 
     Returns (adopted id -> size, corrupt ids).
 
@@ -110,13 +116,13 @@ def pull(remote: Remote, oids: list[str], staging: Path, adopt: Callable[[Path, 
                           stdout=os.fspath(archive))
         if result.exit_status != 0:
             raise BulkUnavailable("tar failed on the server")
-        _unpack(archive, wanted, staging, adopt, adopted, corrupt)
+        _unpack(archive, wanted, staging, adopt, adopted, corrupt, report)
         archive.unlink(missing_ok=True)
     return adopted, corrupt
 
 
 def _unpack(archive: Path, wanted: dict[str, str], staging: Path, adopt: Callable[[Path, str], bool],
-            adopted: dict[str, int], corrupt: set[str]) -> None:
+            adopted: dict[str, int], corrupt: set[str], report: Advance) -> None:
     try:
         tar = tarfile.open(archive, "r")
     except tarfile.TarError:
@@ -131,6 +137,7 @@ def _unpack(archive: Path, wanted: dict[str, str], staging: Path, adopt: Callabl
             with open(target, "wb") as out:
                 while chunk := source.read(1 << 20):
                     out.write(chunk)
+            report(member.size)
             if adopt(target, oid):
                 adopted[oid] = member.size
             else:

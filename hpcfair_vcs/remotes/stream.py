@@ -13,12 +13,10 @@ whose downloads are hashed and copied to the work tree in one pass when adopted.
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._direct_copy import BLOCK, BYPASS_FROM
+from ..progress import Advance
 from ..store import ObjectStore
 from .connect import Remote
-from .progress import per_file, watched
 
 FEW = 16  # at most this many wanted objects are checked for size
 # Not s3: s3fs reads a file in ranged GETs, and botocore checks each part against the
@@ -26,9 +24,11 @@ FEW = 16  # at most this many wanted objects are checked for size
 STREAMED = {"ssh", "webdav", "webdavs", "http", "https"}
 
 
-def pull(remote: Remote, store: ObjectStore, oids: set[str], callback: Any
+def pull(remote: Remote, store: ObjectStore, oids: set[str], report: Advance
          ) -> tuple[dict[str, int], set[str], set[str]]:
     """Stream the big ones among *oids* into *store*; return (adopted id -> size, corrupt, failed).
+
+    *report* is told the bytes read.
 
     Objects not returned in any of the three (small, missing, or too many asked
     for) are left for the batched transfer.
@@ -38,7 +38,6 @@ def pull(remote: Remote, store: ObjectStore, oids: set[str], callback: Any
     failed: set[str] = set()
     if remote.scheme not in STREAMED or len(oids) > FEW:
         return adopted, corrupt, failed
-    tracked = watched(callback)
     for oid in sorted(oids):
         path = remote.path("files", "sha256", oid[:2], oid[2:])
         try:
@@ -47,13 +46,9 @@ def pull(remote: Remote, store: ObjectStore, oids: set[str], callback: Any
             continue
         if size < BYPASS_FROM:
             continue
-        progress = per_file(callback, path, store.location(oid)) if tracked else None
-        if progress is not None:
-            progress.set_size(size)
         try:
             with remote.fs.open(path, "rb", block_size=BLOCK) as stream:
-                staged = store.receive_stream(stream, f"{remote.name}:{path}",
-                                              progress.relative_update if progress else lambda _: None)
+                staged = store.receive_stream(stream, f"{remote.name}:{path}", report)
         except Exception:  # noqa: BLE001 - a connection lost midway fails this object only
             failed.add(oid)
             continue

@@ -15,16 +15,17 @@ import shutil
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .._io import remove_stale_tmp, tmp_name
 from ..errors import CorruptRecordError, HpcfairError
+from ..progress import Advance, ignore
 from ..records import RECORD_TYPES, ProvenanceRecord, VersionRecord
 from ..refs import NAME_RE, ArtifactRef
 from ..repo import Repo
 from ..tree import is_tree, is_valid_oid
 from . import local_copy, ssh_bulk, stream
 from .connect import Remote, RemoteError, explain
+from .progress import fsspec_callback
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Moved:
     skipped: int = 0  # already there
     failed: set[str] = field(default_factory=set)
     corrupt: set[str] = field(default_factory=set)  # downloaded but did not match its hash
+    missing: set[str] = field(default_factory=set)  # not on the remote at all
     nbytes: int = 0
 
     def absorb(self, adopted: dict[str, int], corrupt: Set[str], failed: Set[str] = frozenset()) -> set[str]:
@@ -90,8 +92,8 @@ def probe(remote: Remote, *, create: bool) -> None:
 
 
 def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, int], jobs: int | None,
-           callback: Any, subdir: str = "files/sha256") -> Moved:
-    """Copy *oids* from a local HashFileDB to the remote (skipping what is there).
+           report: Advance = ignore, subdir: str = "files/sha256") -> Moved:
+    """Copy *oids* from a local HashFileDB to the remote (skipping what is there); tell *report* the bytes.
 
     Many small objects to an SSH server go as tar streams (ssh_bulk); the rest,
     or everything when that is not possible, through dvc-data's transfer.
@@ -101,7 +103,7 @@ def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, 
 
     dest = remote.objects if subdir == "files/sha256" else remote.records
     if local_copy.usable(remote) and subdir == "files/sha256":
-        moved, failed = local_copy.push(remote, repo.store, {o: sizes[o] for o in oids}, jobs, callback)
+        moved, failed = local_copy.push(remote, repo.store, {o: sizes[o] for o in oids}, jobs, report)
         return Moved(transferred=moved, skipped=len(oids) - len(moved) - len(failed), failed=failed,
                      nbytes=sum(sizes[o] for o in moved))
     try:
@@ -111,10 +113,10 @@ def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, 
         small = sorted(o for o in new if sizes.get(o, 0) <= ssh_bulk.MAX_OBJECT)
         if ssh_bulk.usable(remote, len(small)):
             try:
-                bulk = ssh_bulk.push(remote, Path(src_db.path), small, repo.tmp_dir, subdir)
+                bulk = ssh_bulk.push(remote, Path(src_db.path), small, repo.tmp_dir, subdir, report)
             except ssh_bulk.BulkUnavailable:
                 bulk = set()
-        result = transfer(src_db, dest, hash_infos(new - bulk), jobs=jobs, callback=callback)
+        result = transfer(src_db, dest, hash_infos(new - bulk), jobs=jobs, callback=fsspec_callback(report))
     except Exception as exc:  # noqa: BLE001 - connection lost before per-object handling
         raise explain(remote, exc) from None
     moved = bulk | {h.value for h in result.transferred}
@@ -123,27 +125,54 @@ def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, 
 
 
 def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
-             callback: Any, subdir: str = "files/sha256") -> Moved:
-    """Copy *oids* from the remote into staging, verify each, and ``adopt`` it."""
-    from dvc_data.hashfile.transfer import transfer
+             report: Advance = ignore, subdir: str = "files/sha256") -> Moved:
+    """Copy *oids* from the remote into staging, verify each, and ``adopt`` it; tell *report* the bytes.
 
+    Objects that did not arrive are told apart: ``missing`` when the remote does not have them
+    (someone never pushed them), ``failed`` when it does.
+    """
     if not oids:
         return Moved()
     remove_stale_tmp(repo.tmp_dir)
     if local_copy.usable(remote) and subdir == "files/sha256":
         moved = Moved()
-        moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, callback))
-        return moved
+        moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, report))
+    else:
+        moved = _download_staged(repo, remote, src_db, oids, adopt, jobs, report, subdir)
+    if subdir == "files/sha256":
+        moved.missing = _not_on_remote(remote, src_db, oids - moved.transferred - moved.corrupt)
+        moved.failed -= moved.missing
+        moved.skipped = len(oids - moved.transferred - moved.corrupt - moved.failed - moved.missing)
+    return moved
+
+
+def _not_on_remote(remote: Remote, src_db, oids: set[str]) -> set[str]:
+    """Those of *oids* the remote does not have (none when that cannot be told)."""
+    if not oids:
+        return set()
+    if local_copy.usable(remote):
+        return oids - local_copy.present(os.fspath(remote.path("files", "sha256")), oids)
+    try:
+        return oids - set(src_db.oids_exist(oids))
+    except Exception:  # noqa: BLE001 - the server went away: they stay failed
+        return set()
+
+
+def _download_staged(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
+                     report: Advance, subdir: str) -> Moved:
+    """Streamed, bulk (SSH tar) or dvc-data transfer into a staging folder, then adopted."""
+    from dvc_data.hashfile.transfer import transfer
+
     staging = tmp_name(repo.tmp_dir, "incoming-")
     staging.mkdir()
     moved = Moved()
     try:
         rest = set(oids)
         if subdir == "files/sha256":  # big objects: one pass from the server to store and work tree
-            rest -= moved.absorb(*stream.pull(remote, repo.store, rest, callback))
+            rest -= moved.absorb(*stream.pull(remote, repo.store, rest, report))
         if ssh_bulk.usable(remote, len(rest)):
             try:
-                adopted, corrupt = ssh_bulk.pull(remote, sorted(rest), staging, adopt, subdir)
+                adopted, corrupt = ssh_bulk.pull(remote, sorted(rest), staging, adopt, subdir, report)
             except ssh_bulk.BulkUnavailable:
                 adopted, corrupt = {}, set()
             except Exception as exc:  # noqa: BLE001
@@ -151,7 +180,8 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
             rest -= moved.absorb(adopted, corrupt)
         if rest:
             try:
-                result = transfer(src_db, local_odb(staging), hash_infos(rest), jobs=jobs, callback=callback)
+                result = transfer(src_db, local_odb(staging), hash_infos(rest), jobs=jobs,
+                                  callback=fsspec_callback(report))
             except Exception as exc:  # noqa: BLE001
                 raise explain(remote, exc) from None
             moved.failed |= {h.value for h in result.failed}
@@ -293,11 +323,12 @@ def objects_of(repo: Repo, oid: str) -> tuple[dict[str, int], bool]:
     return sizes, len(sizes) == len(children | {oid})
 
 
-def adopt_record(repo: Repo):
-    """An ``adopt`` for records: check the hash and that it parses, then keep it."""
+def adopt_record(repo: Repo, on_record: Advance = ignore):
+    """An ``adopt`` for records: check the hash and that it parses, then keep it; *on_record* counts them."""
     def adopt(path: Path, record_id: str) -> bool:
         import hashlib
 
+        on_record(1)
         data = path.read_bytes() if path.exists() else b""
         path.unlink(missing_ok=True)
         if hashlib.sha256(data).hexdigest() != record_id:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..convert.signature import Signature, TensorSpec
 from ..errors import DeviceUnavailableError, InputMismatchError, UsageError
+from ..progress import Advance, ignore
 from .arrays import UNNAMED, release_rows
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -212,8 +213,8 @@ def batch_count(inputs: Mapping[str, Any], signature: Signature) -> int:
 
 
 def run(session: Session, inputs: Mapping[str, Any], batch_size: int | None = None,
-        sink: Callable[[int, list[Any]], None] | None = None) -> list[Any] | None:
-    """Run the model on checked *inputs*, *batch_size* rows at a time.
+        sink: Callable[[int, list[Any]], None] | None = None, on_rows: Advance = ignore) -> list[Any] | None:
+    """Run the model on checked *inputs*, *batch_size* rows at a time, telling *on_rows* the rows done.
 
     Without a *sink*, returns the outputs concatenated in memory; with one,
     calls ``sink(start_row, outputs)`` per slice and returns None.
@@ -231,6 +232,7 @@ def run(session: Session, inputs: Mapping[str, Any], batch_size: int | None = No
             pieces.append(outputs)
         else:
             sink(start, outputs)
+        on_rows(min(size, rows - start) if rows else 1)
     if sink is not None:
         return None
     if len(pieces) == 1:
