@@ -26,9 +26,8 @@ class TerminalBar(Progress):
 
         with self._lock:
             self._close()
-            in_bytes = unit == "B"
-            self._bar = tqdm(total=total, desc=label, unit=unit, unit_scale=in_bytes,
-                             unit_divisor=1024 if in_bytes else 1000, leave=False, file=sys.stderr,
+            self._bar = tqdm(total=total, desc=label, unit=unit, unit_scale=unit == "B", unit_divisor=1024,
+                             leave=False, file=sys.stderr,
                              dynamic_ncols=True, bar_format=STEP_FORMAT if unit == "step" else None)
 
     def advance(self, count: int = 1) -> None:

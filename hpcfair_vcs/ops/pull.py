@@ -120,12 +120,16 @@ def _count(summary: TransferSummary, moved) -> None:
 
 def _missing_data(r: Repo, wanted: dict[str, str | None], missing: set[str]) -> list[MissingData]:
     """The wanted artifacts whose object, or one of whose folder's files, the remote lacks."""
-    found = []
+    found: list[MissingData] = []
+    if not missing:
+        return found
     for spec, oid in wanted.items():
-        if not oid or not missing:
+        if not oid:
             continue
-        lacking = sorted(missing & ({oid} | (set(r.store.read_tree(oid).values())
-                                             if is_tree(oid) and r.store.exists(oid) else set())))
+        needed = {oid}
+        if is_tree(oid) and r.store.exists(oid):
+            needed |= set(r.store.read_tree(oid).values())
+        lacking = sorted(missing & needed)
         if lacking:
             artifact, path = _artifact_and_path(r, spec)
             found.append(MissingData(artifact=artifact, path=path, oid=lacking[0]))
