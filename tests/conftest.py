@@ -31,6 +31,15 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, which must run everything: {report.longrepr}"
 
 
+def pytest_collection_modifyitems(items):
+    """A test that uses the real servers is marked ``servers``; one on a local-folder remote is not."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        local = params is not None and params.params.get("remote_spec") == "local"
+        if "servers" in item.fixturenames and not local:
+            item.add_marker(pytest.mark.servers)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
@@ -93,7 +102,10 @@ class Cli:
     """Runs ``hpcfair`` in-process; ``.json()`` runs it with --json and parses stdout."""
 
     def __init__(self) -> None:
-        self.runner = CliRunner()
+        try:
+            self.runner = CliRunner(mix_stderr=False)  # click < 8.2 mixes stderr into stdout by default
+        except TypeError:  # click >= 8.2 always keeps them apart
+            self.runner = CliRunner()
 
     def __call__(self, *args: str, code: int = 0):
         result = self.runner.invoke(main, list(args), catch_exceptions=False)

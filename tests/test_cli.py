@@ -123,13 +123,13 @@ def test_unexpected_error_is_one_line_and_debug_shows_traceback(repo, monkeypatc
         raise RuntimeError("kaput")
 
     monkeypatch.setattr(hpcfair_vcs.api, "status", boom, raising=False)
-    from click.testing import CliRunner
+    from .conftest import Cli
 
-    result = CliRunner().invoke(main, ["status"])
+    result = Cli().runner.invoke(main, ["status"])
     assert result.exit_code == 1 and "unexpected RuntimeError: kaput" in result.stderr
     assert "HPCFAIR_DEBUG=1" in result.stderr and "Traceback" not in result.stderr
     monkeypatch.setenv("HPCFAIR_DEBUG", "1")
-    result = CliRunner().invoke(main, ["status"])
+    result = Cli().runner.invoke(main, ["status"])
     assert isinstance(result.exception, RuntimeError)
 
 

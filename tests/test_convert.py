@@ -20,6 +20,8 @@ from hpcfair_vcs.repo import Repo
 from . import model_zoo
 from .conftest import run_hpcfair, write
 
+pytestmark = pytest.mark.frameworks
+
 torch_needed = pytest.mark.usefixtures("with_torch")
 ENC_INPUT = "x:N,1,8,8:float32"
 
@@ -333,3 +335,47 @@ def test_a_sample_input_that_does_not_fit_is_a_clear_error(repo, tmp_path):
     with pytest.raises(InputMismatchError, match=r"has arrays \['y'\] but the model takes \['x'\]"):
         api.convert("enc", repo=repo, inputs=[ENC_INPUT], sample=tmp_path / "named.npz")
     untouched(repo, "enc.onnx")
+
+
+@torch_needed
+def test_a_retrained_model_keeps_its_inputs_output_names_and_metadata(repo):
+    """`add` of a new version, with no options, converts as the last add was told (README's quick start)."""
+    model_zoo.save_torchscript(write(repo / "enc.pt", b""))
+    api.add(["enc.pt"], repo=repo, inputs=[ENC_INPUT], outputs=["z"], description="digits encoder", license="MIT")
+    first = api.show("enc.onnx", repo=repo)
+    assert [t["name"] for t in first.metadata["signature"]["outputs"]] == ["z"]
+    assert first.provenance["parameters"]["outputs"] == ["z"]
+
+    import torch  # retrain: other weights, the same architecture
+    torch.jit.save(torch.jit.script(model_zoo.encoder(seed=5)), str(repo / "enc.pt"))
+    added = api.add(["enc.pt"], repo=repo).items[0]
+    assert added.version == 2 and added.conversion["status"] == "converted", added.conversion
+    second = api.show("enc.onnx@2", repo=repo)
+    assert [t["name"] for t in second.metadata["signature"]["outputs"]] == ["z"]
+    source = api.show("enc@2", repo=repo).metadata
+    assert source["description"] == "digits encoder" and source["license"] == "MIT"
+    out = api.load_model("enc.onnx", repo=repo).run({"x": model_zoo.torch_example().numpy()})
+    assert list(out) == ["z"] and out["z"].shape == (3, 16)
+
+
+@torch_needed
+def test_output_names_that_do_not_fit_are_usage_errors_and_store_nothing(repo, cli):
+    model_zoo.save_torchscript(write(repo / "enc.pt", b""))
+    api.add(["enc.pt"], repo=repo, convert=False)
+    err = cli("convert", "enc", "--input", ENC_INPUT, "--output-name", "a", "--output-name", "b", code=2).stderr
+    assert "2 name(s) but the model has 1 output(s)" in err and "one --output-name per output" in err
+    err = cli("convert", "enc", "--input", ENC_INPUT, "--output-name", "z:1", code=2).stderr
+    assert "'z:1' is not a tensor name" in err
+    err = cli("convert", "enc", "--input", ENC_INPUT, "--output-name", "x", code=2).stderr
+    assert "already has a tensor of that name" in err  # x is the input
+    untouched(repo, "enc.onnx")
+
+
+@pytest.mark.usefixtures("with_tensorflow")
+def test_keras_outputs_renamed_after_the_parity_check(repo):
+    """The native Keras model answers by its own output names; the check runs before the rename."""
+    model_zoo.save_keras(write(repo / "decoder.keras", b""))
+    added = api.add(["decoder.keras"], repo=repo, outputs=["image"]).items[0]
+    assert added.conversion["status"] == "converted", added.conversion
+    assert [t["name"] for t in added.conversion["signature"]["outputs"]] == ["image"]
+    assert added.conversion["parity"]["max_abs"] < 1e-4

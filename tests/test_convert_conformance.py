@@ -21,6 +21,8 @@ from hpcfair_vcs.errors import MissingDependencyError, ModelLoadError
 
 from . import model_zoo
 
+pytestmark = pytest.mark.frameworks
+
 
 class ConverterConformance:
     framework = ""

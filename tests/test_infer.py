@@ -14,11 +14,14 @@ import pytest
 from hpcfair_vcs import api
 from hpcfair_vcs.errors import (DeviceUnavailableError, InputFileError, InputMismatchError, MappingError,
                                 UsageError)
+from hpcfair_vcs.records import VersionRecord
 from hpcfair_vcs.repo import Repo
 
 from . import model_zoo
 from .conftest import run_hpcfair, write
 from .model_repo import ENC_INPUT, repo, template  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.frameworks
 
 
 
@@ -259,3 +262,24 @@ def test_missing_onnxruntime_is_exit_4_with_the_pip_line(repo, monkeypatch):
     with pytest.raises(MissingDependencyError) as caught:
         api.load_model("pipe", repo=repo)
     assert caught.value.exit_code == 4 and caught.value.hint == "pip install 'hpcfair[onnx]'"
+
+
+def test_a_model_whose_onnx_form_is_not_pulled_says_which_pull_brings_it(repo, cli):
+    """A clone that pulled the sources but not the ONNX forms (README: `pull ... --only onnx`)."""
+    with Repo(repo) as r:
+        dec_onnx = r.records.get(r.refs.get("dec.onnx").head, VersionRecord)
+        digits = api.show("digits", repo=repo).oid
+        for oid in (dec_onnx.oid, digits):
+            os.chmod(r.store.path(oid), 0o644)
+            r.store.path(oid).unlink()
+    hint = "run `hpcfair pull dec.onnx@1` to fetch it from a remote"
+    commands = [["compose", "enc", "dec", "--map", "8:z", "--name", "ae"],
+                ["optimize", "dec", "--quantize", "dynamic-int8"], ["infer", "dec", "--input", "data/digits.npy"]]
+    for args in commands:
+        err = cli(*args, code=3).stderr
+        assert f"the data of dec.onnx@1 (object {dec_onnx.oid[:12]}) is not in this repository" in err, err
+        assert hint in err
+    with pytest.raises(api_errors().MissingObjectError, match="the data of digits@1"):
+        api.load_dataset("digits", repo=repo)
+    with Repo(repo) as r:
+        assert r.refs.find("ae") is None and r.refs.find("dec-int8") is None

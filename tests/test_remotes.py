@@ -19,8 +19,6 @@ from .conftest import make_dataset, write
 from .remote_fixtures import (RemoteSpec, clone_pointers, new_repo, remote_spec, server_spec,  # noqa: F401
                               servers)
 
-pytestmark = pytest.mark.servers
-
 
 def connect(repo: Path, spec: RemoteSpec, name: str = "origin") -> None:
     api.remote_add(name, spec.url, spec.options, repo=repo, default=True)
@@ -488,6 +486,7 @@ def test_ssh_prefers_aes_gcm_where_the_cpu_has_aes_instructions(tmp_path, server
     assert cipher == ("aes256-gcm@openssh.com" if has_aes else "chacha20-poly1305@openssh.com")
 
 
+@pytest.mark.frameworks
 def test_pull_only_onnx_brings_the_onnx_form_with_its_provenance(tmp_path, remote_spec, monkeypatch):
     pytest.importorskip("skl2onnx")
     from . import model_zoo

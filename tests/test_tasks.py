@@ -15,6 +15,8 @@ from hpcfair_vcs.tasks.schema import TaskConfigError
 from .conftest import run_hpcfair, write
 from .model_repo import repo, template  # noqa: F401 - fixtures
 
+pytestmark = pytest.mark.frameworks
+
 
 def config(path: Path, text: str) -> Path:
     return write(path, text.lstrip("\n"))

@@ -25,7 +25,6 @@ from .terminal import hpcfair
 BIG = 3 << 20  # enough bytes for a bar to move
 
 
-@pytest.mark.servers
 def test_add_push_fetch_pull_checkout_draw_and_clear_their_bars(tmp_path, remote_spec):
     a = new_repo(tmp_path / "a")
     write(a / "big.bin", os.urandom(BIG))
@@ -63,6 +62,7 @@ def test_add_push_fetch_pull_checkout_draw_and_clear_their_bars(tmp_path, remote
     assert json.loads(run.raw.replace("\r\n", "\n").replace("\x1b[0m", ""))["objects_skipped"] == 32
 
 
+@pytest.mark.frameworks
 def test_convert_and_infer_draw_and_clear_their_bars(tmp_path):
     import numpy as np
 
@@ -109,7 +109,6 @@ class Recorder(Progress):
         return sum(phase[3] for phase in self.phases if phase[0] == label)
 
 
-@pytest.mark.servers
 def test_progress_counts_every_byte_file_and_record_moved(tmp_path, remote_spec):
     a = new_repo(tmp_path / "a")
     write(a / "big.bin", os.urandom(BIG))

@@ -36,6 +36,8 @@ def conversion_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="torch, tensorflow, sklearn or onnx (default: from the file)."),
         click.option("--input", "inputs", multiple=True, metavar="NAME:SHAPE:DTYPE",
                      help="A model input, e.g. x:N,1,28,28:float32 (N: dynamic batch). Repeatable."),
+        click.option("--output-name", "outputs", multiple=True, metavar="NAME",
+                     help="A name for the ONNX model's next output, e.g. z (one per output, in order)."),
         click.option("--opset", type=click.IntRange(7, 30), help="ONNX opset (default 18, or convert.opset)."),
         click.option("--model-class", metavar="MODULE:CLASS",
                      help="The nn.Module class for a PyTorch state_dict, e.g. nets:Encoder."),
@@ -57,7 +59,7 @@ def conversion_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the ONNX file here.")
 @click.option("--name", help="Name of the derived artifact (default: NAME.onnx).")
 @json_option
-def convert_cmd(target, framework, inputs, opset, model_class, model_args, trust_pickle, params, tolerance,
+def convert_cmd(target, framework, inputs, outputs, opset, model_class, model_args, trust_pickle, params, tolerance,
                 sample, output, name, as_json) -> None:
     """Convert a model to ONNX, check it gives the same numbers, and store it as NAME.onnx.
 
@@ -66,13 +68,13 @@ def convert_cmd(target, framework, inputs, opset, model_class, model_args, trust
 
     \b
     Examples:
-      hpcfair convert encoder --input x:N,1,28,28:float32
+      hpcfair convert encoder --input x:N,1,28,28:float32 --output-name z
       hpcfair convert models/decoder.keras -o out/decoder.onnx
       hpcfair convert weights.pt --model-class nets:Encoder --model-arg latent=16 --input x:N,1,8,8
     """
     with progress_bar(as_json) as progress:
-        result = api.convert(target, output=output, name=name, framework=framework, inputs=inputs, opset=opset,
-                             model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
+        result = api.convert(target, output=output, name=name, framework=framework, inputs=inputs, outputs=outputs,
+                             opset=opset, model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
                              tolerance=tolerance, sample=sample, params=params, progress=progress)
     emit(result, as_json, _render_convert)
 

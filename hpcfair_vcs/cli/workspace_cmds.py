@@ -37,7 +37,7 @@ def init_cmd(path: str, as_json: bool) -> None:
 @click.option("--no-convert", is_flag=True, help="Do not convert models to ONNX (see convert.auto).")
 @conversion_options
 @json_option
-def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert, framework, inputs, opset,
+def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert, framework, inputs, outputs, opset,
             model_class, model_args, trust_pickle, params, as_json) -> None:
     """Store files or folders and record a new version when they changed.
 
@@ -47,14 +47,14 @@ def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert,
 
     \b
     Examples:
-      hpcfair add models/encoder.pt --tag mnist --input x:N,1,28,28:float32
+      hpcfair add models/encoder.pt --tag mnist --input x:N,1,28,28:float32 --output-name z
       hpcfair add models/decoder.keras
       hpcfair add data/digits/ --kind dataset --license CC-BY-4.0
     """
     with progress_bar(as_json) as progress:
         result = api.add(paths, name=name, kind=kind, tags=tags, description=description,
                          license=license_, authors=authors, progress=progress,
-                         convert=False if no_convert else None, framework=framework, inputs=inputs,
+                         convert=False if no_convert else None, framework=framework, inputs=inputs, outputs=outputs,
                          model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
                          opset=opset, params=params)
     emit(result, as_json, render_add)

@@ -34,6 +34,7 @@ class ConvertOptions:
 
     opset: int = 18
     inputs: list[TensorSpec] = field(default_factory=list)  # from --input; overrides the model's own
+    outputs: list[str] = field(default_factory=list)  # from --output-name: the ONNX outputs' names, in order
     model_class: str | None = None  # "module:Class" for a PyTorch state_dict
     model_args: dict[str, Any] = field(default_factory=dict)  # keyword arguments for that class
     trust_pickle: bool = False
@@ -43,8 +44,9 @@ class ConvertOptions:
 
     def cache_parameters(self) -> dict[str, Any]:
         """The options that change the ONNX file (the conversion cache key uses them)."""
+        named = {"outputs": self.outputs} if self.outputs else {}  # keeps older keys valid
         return {"opset": self.opset, "inputs": [str(t) for t in self.inputs],
-                "model_class": self.model_class, "model_args": self.model_args}
+                "model_class": self.model_class, "model_args": self.model_args, **named}
 
 
 @dataclass
@@ -97,9 +99,9 @@ class Converter:
 
     # --- the template ----------------------------------------------------------
     def convert(self, path: Path, out: Path, options: ConvertOptions, on_step: Step = no_step) -> Conversion:
-        """Load, export, tidy and check, telling *on_step* each step's name as it begins.
+        """Load, export, tidy, check and name the outputs, telling *on_step* each step's name as it begins.
 
-        Raises the errors of the primitives and ParityError.
+        Raises the errors of the primitives, ParityError, and UsageError for output names that do not fit.
         """
         from . import onnx_file, parity
 
@@ -112,6 +114,8 @@ class Converter:
         signature = onnx_file.finish(out, expected_inputs=inputs)
         on_step("checking parity")
         numbers = parity.check(self, model, out, signature, options)
+        if options.outputs:  # after the parity check, which matches the native outputs by the exporter's names
+            signature = onnx_file.rename_outputs(out, options.outputs)
         return Conversion(onnx_path=out, converter=self.name, converter_version=self.version,
                           signature=signature, parity=numbers, packages=self.package_versions(),
                           parameters=options.cache_parameters())

@@ -11,11 +11,12 @@ dimension named ``N``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .._io import atomic_write
-from ..errors import ModelLoadError, describe
+from ..errors import ModelLoadError, UsageError, describe
 from .signature import BATCH, Signature, TensorSpec, from_onnx
 
 
@@ -80,3 +81,58 @@ def finish(path: Path, expected_inputs: list[TensorSpec] | None = None) -> Signa
     for leftover in path.parent.glob(path.name + ".data"):
         leftover.unlink()
     return from_onnx(model)
+
+
+def rename_outputs(path: Path, names: list[str]) -> Signature:
+    """Give the model's outputs *names*, in order; return the new signature.
+
+    Every use of an old name is renamed with it (nodes, subgraphs, value infos), so
+    the graph stays valid; the numbers do not change.
+
+    Raises:
+        UsageError: not one name per output, a name given twice, or one the graph already uses.
+    """
+    model = load(path)
+    outputs = [value.name for value in model.graph.output]
+    if len(names) != len(outputs):
+        raise UsageError(f"--output-name was given {len(names)} name(s) but the model has {len(outputs)} output(s) "
+                         f"({', '.join(outputs)})", hint="give one --output-name per output, in order")
+    if len(set(names)) != len(names):
+        raise UsageError(f"--output-name {', '.join(names)}: a name is given twice", hint="give each output its own name")
+    renames = {old: new for old, new in zip(outputs, names) if old != new}
+    taken = _value_names(model.graph) - set(renames)
+    clash = sorted(set(renames.values()) & taken)
+    if clash:
+        raise UsageError(f"--output-name {clash[0]}: the model already has a tensor of that name",
+                         hint="choose another name")
+    _rename(model.graph, renames)
+    save(model, path)
+    return from_onnx(model)
+
+
+def _subgraphs(graph: Any) -> Iterator[Any]:
+    """*graph* and every graph nested in its nodes' attributes (If, Loop, Scan bodies)."""
+    yield graph
+    for node in graph.node:
+        for attribute in node.attribute:
+            for inner in (*([attribute.g] if attribute.HasField("g") else []), *attribute.graphs):
+                yield from _subgraphs(inner)
+
+
+def _value_names(graph: Any) -> set[str]:
+    names: set[str] = set()
+    for g in _subgraphs(graph):
+        names.update(v.name for v in (*g.input, *g.output, *g.value_info, *g.initializer))
+        for node in g.node:
+            names.update(node.input)
+            names.update(node.output)
+    return names
+
+
+def _rename(graph: Any, renames: dict[str, str]) -> None:
+    for g in _subgraphs(graph):
+        for value in (*g.input, *g.output, *g.value_info):
+            value.name = renames.get(value.name, value.name)
+        for node in g.node:
+            node.input[:] = [renames.get(n, n) for n in node.input]
+            node.output[:] = [renames.get(n, n) for n in node.output]

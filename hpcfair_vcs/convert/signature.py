@@ -15,6 +15,7 @@ from ..errors import UsageError
 
 DTYPES = ("float32", "float64", "float16", "int64", "int32", "int8", "uint8", "bool")
 _DIM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 BATCH = "N"
 
 # onnx TensorProto element types -> numpy dtype names (the ones converters produce)
@@ -69,6 +70,18 @@ def parse_tensor(text: str) -> TensorSpec:
         else:
             raise UsageError(f"--input {text!r}: {dim!r} is not a dimension", hint=example)
     return TensorSpec(name, shape, dtype)
+
+
+def parse_output_name(text: str) -> str:
+    """An output name for ``--output-name``: a letter or underscore, then letters, digits, ``_ . -``.
+
+    Raises:
+        UsageError: anything else (a colon would break ``--map OUT:IN``).
+    """
+    if not _OUTPUT_NAME.fullmatch(text):
+        raise UsageError(f"--output-name {text!r} is not a tensor name",
+                         hint="start with a letter or _, then letters, digits, _, . or -; e.g. --output-name z")
+    return text
 
 
 def from_onnx(model: Any) -> Signature:

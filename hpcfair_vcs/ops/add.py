@@ -9,6 +9,7 @@ half-visible, and running the command again completes the work.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat as stat_mod
@@ -54,7 +55,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         kind: str | None = None, tags: Sequence[str] = (), description: str | None = None,
         license: str | None = None, authors: Sequence[str] = (),
         progress: Progress = SILENT,
-        convert: bool | None = None, framework: str = "auto", inputs: Sequence[str] = (),
+        convert: bool | None = None, framework: str = "auto", inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         model_class: str | None = None, model_args: Mapping[str, Any] | None = None,
         trust_pickle: bool = False, opset: int | None = None, params: Mapping[str, Any] | None = None,
         ) -> AddResult:
@@ -104,7 +105,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         from .convert import ConvertRequest, convert_added
 
         convert_added(r, items, ConvertRequest(
-            framework=framework, inputs=inputs, model_class=model_class, model_args=model_args or {},
+            framework=framework, inputs=inputs, outputs=outputs, model_class=model_class, model_args=model_args or {},
             trust_pickle=trust_pickle, opset=opset, params=params or {}), progress)
     return AddResult(items)
 
@@ -283,13 +284,17 @@ def _guess_kind(path: Path) -> str:
 
 def _metadata(r: Repo, ref: ArtifactRef, name: str, kind: str, description: str | None,
               license: str | None, authors: list[str]) -> str:
-    """Merge what was given now over the artifact's current metadata; return its record id."""
-    current = r.records.get(ref.metadata, MetadataRecord) if ref.metadata else None
-    merged = MetadataRecord(
-        name=name, kind=kind,
-        description=description if description is not None else (current.description if current else ""),
-        license=license if license is not None else (current.license if current else ""),
-        authors=authors or (current.authors if current else []))
+    """Merge what was given now over the artifact's current metadata; return its record id.
+
+    What was not given is kept, the framework and signature too: a retrained model's
+    conversion reuses the inputs the last one was told.
+    """
+    current = r.records.get(ref.metadata, MetadataRecord) if ref.metadata else MetadataRecord(name=name, kind=kind)
+    merged = dataclasses.replace(
+        current, name=name, kind=kind,
+        description=description if description is not None else current.description,
+        license=license if license is not None else current.license,
+        authors=authors or current.authors)
     return r.records.put(merged)
 
 

@@ -21,7 +21,7 @@ from ..results import DerivedResult
 from ..runtime.compose import Composed, compose as compose_models, parse_map
 from .convert import onnx_version
 from .derived import NewVersion, onnx_packages, path_beside, record_version
-from .resolve import resolve
+from .resolve import resolve, stored_path
 
 
 def compose(first: str, second: str, *, maps: Sequence[str], name: str, repo: Repo | str | None = None,
@@ -46,7 +46,7 @@ def compose(first: str, second: str, *, maps: Sequence[str], name: str, repo: Re
             raise UsageError(f"{source.record.artifact} is a dataset; compose joins two models")
     version_ids = [onnx_version(r, source) for source in sources]
     versions = [r.records.get(v, VersionRecord) for v in version_ids]
-    protos = [onnx.load(os.fspath(r.store.path(v.oid))) for v in versions]
+    protos = [onnx.load(os.fspath(stored_path(r, v))) for v in versions]
     labels = (versions[0].artifact, versions[1].artifact)
     prefixes = _prefixes(labels)
     composed = compose_models(protos[0], protos[1], mapping, prefixes, labels)

@@ -23,7 +23,7 @@ from .. import config as config_mod
 from .._io import atomic_write
 from ..convert import registry
 from ..convert.base import Conversion, ConvertOptions, Converter, Step
-from ..convert.signature import Signature, TensorSpec, parse_tensor
+from ..convert.signature import Signature, TensorSpec, parse_output_name, parse_tensor
 from ..errors import (ArtifactNotFoundError, HpcfairError, MissingDependencyError, ParityError, PathNotFoundError,
                       PathOutsideRepoError, UsageError)
 from ..materialize import place_object
@@ -48,6 +48,7 @@ class ConvertRequest:
     framework: str = "auto"
     opset: int | None = None
     inputs: Sequence[str] = ()  # NAME:SHAPE:DTYPE
+    outputs: Sequence[str] = ()  # names for the ONNX outputs, in order
     model_class: str | None = None
     model_args: Mapping[str, Any] = field(default_factory=dict)
     trust_pickle: bool = False
@@ -58,6 +59,7 @@ class ConvertRequest:
     def options(self, settings: dict[str, Any]) -> ConvertOptions:
         return ConvertOptions(
             opset=int(self.opset or settings["opset"]), inputs=[parse_tensor(t) for t in self.inputs],
+            outputs=[parse_output_name(n) for n in self.outputs],
             model_class=self.model_class, model_args=dict(self.model_args), trust_pickle=self.trust_pickle,
             tolerance=float(self.tolerance if self.tolerance is not None else settings["tolerance"]),
             sample=read_arrays(Path(self.sample)) if self.sample else None)
@@ -116,6 +118,8 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
             return _validate_onnx(r, source, converter, local, options, steps)
         if not options.inputs and not converter.inputs_from_model:
             options.inputs = _recorded_inputs(r, source)  # what an earlier conversion was told
+        target = name or derived_name(source.record.artifact, SUFFIX)
+        options.outputs = options.outputs or _recorded_outputs(r, target)
         key = _cache_key(source.record.oid, converter, options)
         cached = _from_cache(r, key, options)
         if cached is not None:
@@ -124,7 +128,7 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
         conversion = converter.convert(local, out, options, steps)
         steps("storing the ONNX form")
         with r.lock:
-            ref, version_id = _store(r, source, converter, conversion, request, name)
+            ref, version_id = _store(r, source, converter, conversion, request, target)
             _update_source_metadata(r, source, converter.name, conversion.signature)
         _remember(r, key, version_id)
     return _result(r, source, converter, ref.name, version_id, cached=False)
@@ -217,6 +221,9 @@ def _link_source(r: Repo, record: VersionRecord, scratch: Path) -> Path:
 
 def _validate_onnx(r: Repo, source: Resolved, converter: Converter, local: Path,
                    options: ConvertOptions, steps: Step) -> ConvertResult:
+    if options.outputs:
+        raise UsageError(f"{_label(source)} is an ONNX file already: it keeps the output names it has",
+                         hint="--output-name names the outputs of a conversion; compose maps any names (--map OUT:IN)")
     conversion = converter.convert(local, local.with_name("checked.onnx"), options, steps)
     with r.lock:
         _update_source_metadata(r, source, "onnx", conversion.signature)
@@ -232,6 +239,18 @@ def _recorded_inputs(r: Repo, source: Resolved) -> list[TensorSpec]:
         return []
     signature = r.records.get(ref.metadata, MetadataRecord).signature
     return Signature.from_dict(signature).inputs if signature else []
+
+
+def _recorded_outputs(r: Repo, target: str) -> list[str]:
+    """The output names the last conversion into *target* was given, so that a retrained model keeps them."""
+    try:
+        version = r.records.get(r.refs.get(target).versions[-1], VersionRecord)
+        if not version.provenance:
+            return []
+        names = r.records.get(version.provenance, ProvenanceRecord).parameters.get("outputs") or []
+        return [parse_output_name(n) for n in names]  # records may come from a remote: checked like the CLI's
+    except (HpcfairError, IndexError, TypeError, AttributeError):
+        return []
 
 
 def _cache_key(source_oid: str, converter: Converter, options: ConvertOptions) -> str:
@@ -265,10 +284,9 @@ def _remember(r: Repo, key: str, version_id: str) -> None:
 
 
 def _store(r: Repo, source: Resolved, converter: Converter, conversion: Conversion, request: ConvertRequest,
-           name: str | None) -> tuple[Any, str]:
+           target: str) -> tuple[Any, str]:
     from ..runtime.snapshot import snapshot
 
-    target = name or derived_name(source.record.artifact, SUFFIX)
     provenance = ProvenanceRecord(
         activity="convert", derived_from=[source.version_id], source_oids=[source.record.oid],
         generated_by={"tool": "hpcfair", "converter": converter.name, "converter_version": converter.version,

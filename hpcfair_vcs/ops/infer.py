@@ -21,7 +21,7 @@ from ..runtime import onnx as ort_runtime
 from ..runtime.model import Model
 from ..tree import is_tree
 from .convert import onnx_version
-from .resolve import Resolved, resolve
+from .resolve import Resolved, resolve, stored_path
 
 
 def load_model(target: str | os.PathLike, *, repo: Repo | str | None = None, device: str = "cpu",
@@ -95,10 +95,7 @@ def load_dataset(target: str, *, repo: Repo | str | None = None) -> Any:
     record = source.record
     suffix = Path(record.path).suffix.lower()
     if not is_tree(record.oid) and suffix in (".npy", ".npz", ".csv", ".json"):
-        stored = r.store.path(record.oid)
-        if not stored.exists():
-            r.store.read_bytes(record.oid)  # MissingObjectError with the pull hint
-        arrays = arrays_mod.read_arrays(stored, fmt=suffix)
+        arrays = arrays_mod.read_arrays(stored_path(r, record), fmt=suffix)
         return arrays if suffix == ".npz" else arrays[arrays_mod.UNNAMED]
     workspace = r.root / record.path
     if not workspace.exists():
@@ -145,9 +142,7 @@ def _stored_model(r: Repo, source: Resolved, device: str, threads: int | None, p
     version_id = onnx_version(r, source, progress)
     version = r.records.get(version_id, VersionRecord)
     metadata = r.records.get(version.metadata, MetadataRecord).to_dict() if version.metadata else {}
-    if not r.store.exists(version.oid):
-        r.store.read_bytes(version.oid)  # raises MissingObjectError, whose hint is `hpcfair pull`
-    return Model(name=version.artifact, pid=pid_of(version_id), path=r.store.path(version.oid),
+    return Model(name=version.artifact, pid=pid_of(version_id), path=stored_path(r, version),
                  metadata={k: v for k, v in metadata.items() if k != "type"}, device=device, threads=threads)
 
 

@@ -20,7 +20,7 @@ from ..results import DerivedResult
 from ..runtime.optimize import optimize as optimize_file
 from .convert import onnx_version
 from .derived import NewVersion, onnx_packages, path_beside, record_version, scratch_dir
-from .resolve import resolve
+from .resolve import resolve, stored_path
 
 
 def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = False, name: str | None = None,
@@ -43,7 +43,7 @@ def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = Fals
     base = version.artifact.removesuffix(".onnx")
     suffix = "-".join(s for s in ("int8" if quantize else "", "opt" if graph_opt else "") if s)
     name = check_name(name or f"{base}-{suffix or 'opt'}")
-    float_path = r.store.path(version.oid)
+    float_path = stored_path(r, version)
     with scratch_dir(r) as scratch:
         out = scratch / "optimized.onnx"
         optimize_file(float_path, out, scratch, quantize, graph_opt)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from ..errors import ArtifactNotFoundError, VersionNotFoundError
+from ..errors import ArtifactNotFoundError, MissingObjectError, VersionNotFoundError
 from ..records import PID_PREFIX, MetadataRecord, VersionRecord, pid_of
 from ..refs import ArtifactRef, check_name
 from ..repo import Repo
@@ -89,3 +90,17 @@ def describe(repo: Repo, resolved: Resolved) -> VersionInfo:
 
 def describe_id(repo: Repo, ref: ArtifactRef, version_id: str) -> VersionInfo:
     return describe(repo, Resolved(ref, version_id, repo.records.get(version_id, VersionRecord)))
+
+
+def stored_path(repo: Repo, version: VersionRecord) -> Path:
+    """Where *version*'s bytes are in the local store.
+
+    Raises:
+        MissingObjectError: they are not here yet (a clone that pulled other things), with the pull to run.
+    """
+    path = repo.store.path(version.oid)
+    if not path.exists():
+        spec = f"{version.artifact}@{version.number}"
+        raise MissingObjectError(f"the data of {spec} (object {version.oid[:12]}) is not in this repository",
+                                 hint=f"run `hpcfair pull {spec}` to fetch it from a remote")
+    return path

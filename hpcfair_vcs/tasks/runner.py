@@ -70,6 +70,7 @@ def _list(value: Any) -> list[str]:
 
 def _convert_options(task: dict[str, Any]) -> dict[str, Any]:
     return {"framework": task.get("framework", "auto"), "inputs": _inputs(task.get("input")),
+            "outputs": _list(task.get("output_name")),
             "opset": task.get("opset"), "model_class": task.get("model_class"),
             "model_args": task.get("model_args") or {}, "trust_pickle": task.get("trust_pickle", False),
             "params": task.get("params") or {}}

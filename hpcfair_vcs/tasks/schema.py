@@ -84,6 +84,7 @@ CONVERT_FIELDS = {
     "framework": Field(_one_of("auto", "torch", "tensorflow", "sklearn", "onnx"), "auto|torch|tensorflow|sklearn|onnx",
                        doc="the source framework (default: from the file)"),
     "input": Field(_tensors, TENSORS, doc="the model's inputs, when the file does not say (PyTorch)"),
+    "output_name": Field(_str_list, "name or list of names", doc="names for the ONNX model's outputs, in order"),
     "opset": Field(_pos_int, "integer", doc="ONNX opset (default 18)"),
     "model_class": Field(_str, "module:Class", doc="the nn.Module class of a PyTorch state_dict"),
     "model_args": Field(_mapping, "mapping", doc="keyword arguments for model_class"),
