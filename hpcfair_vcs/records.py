@@ -19,12 +19,18 @@ from typing import Any, TypeVar
 
 from ._io import atomic_write
 from .errors import CorruptRecordError, VersionNotFoundError
+from .refs import NAME_RE, is_record_id
+from .tree import is_safe_relpath, is_valid_oid
 
 PID_PREFIX = "hpcfair:"
 _HEX = re.compile(r"[0-9a-f]+")
 MIN_PREFIX = 7
 
 T = TypeVar("T", bound="Record")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def canonical_bytes(doc: dict[str, Any]) -> bytes:
@@ -52,7 +58,12 @@ class Record:
         if doc.get("type") != cls.TYPE:
             raise ValueError(f"not a {cls.TYPE} record")
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in doc.items() if k in names})
+        record = cls(**{k: v for k, v in doc.items() if k in names})
+        record.check()
+        return record
+
+    def check(self) -> None:
+        """Raises ValueError for values no hpcfair writes (records arrive from remotes and clones)."""
 
     def record_id(self) -> str:
         return hashlib.sha256(canonical_bytes(self.to_dict())).hexdigest()
@@ -86,6 +97,21 @@ class VersionRecord(Record):
     @property
     def oid(self) -> str:
         return self.object["oid"]
+
+    def check(self) -> None:
+        obj = self.object if isinstance(self.object, dict) else {}
+        problems = [
+            (not isinstance(self.artifact, str) or not NAME_RE.fullmatch(self.artifact), "artifact"),
+            (self.kind not in ("model", "dataset"), "kind"),
+            (not _is_count(self.number) or self.number < 1, "number"),
+            (not isinstance(obj.get("oid"), str) or not is_valid_oid(obj["oid"]), "object.oid"),
+            (not _is_count(obj.get("size")) or not _is_count(obj.get("nfiles")), "object.size"),
+            (not is_safe_relpath(self.path), "path"),
+            (not all(v is None or is_record_id(v) for v in (self.parent, self.metadata, self.provenance)), "links"),
+        ]
+        bad = [name for wrong, name in problems if wrong]
+        if bad:
+            raise ValueError(f"bad {', '.join(bad)}")
 
 
 @dataclass

@@ -17,8 +17,10 @@ from typing import Any
 
 from ._io import atomic_write
 from .errors import ArtifactNotFoundError, CorruptRecordError, HpcfairError, InvalidNameError
+from .tree import is_safe_relpath
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_RECORD_ID = re.compile(r"[0-9a-f]{64}")
 RESERVED_TAGS = {"latest"}
 
 
@@ -27,6 +29,11 @@ def check_name(name: str, what: str = "artifact name") -> str:
     if not NAME_RE.fullmatch(name or "") or name.endswith(".hpcfair"):
         raise InvalidNameError(f"{name!r} is not a valid {what}")
     return name
+
+
+def is_record_id(value: Any) -> bool:
+    """A record id (a PID without its prefix): 64 lowercase hex digits."""
+    return isinstance(value, str) and _RECORD_ID.fullmatch(value) is not None
 
 
 def check_tag(tag: str) -> str:
@@ -68,7 +75,24 @@ class ArtifactRef:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> "ArtifactRef":
-        return cls(**doc)
+        """Raises ValueError for anything but a well-formed ref: refs arrive from remotes and clones."""
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        ref = cls(**doc)
+        tags = ref.tags if isinstance(ref.tags, dict) else None
+        problems = [
+            (not isinstance(ref.name, str) or not NAME_RE.fullmatch(ref.name), "name"),
+            (ref.kind not in ("model", "dataset"), "kind"),
+            (not is_safe_relpath(ref.path), "path"),
+            (not isinstance(ref.versions, list) or not all(is_record_id(v) for v in ref.versions), "versions"),
+            (tags is None or not all(isinstance(t, str) and NAME_RE.fullmatch(t) and is_record_id(v)
+                                     for t, v in tags.items()), "tags"),
+            (ref.metadata is not None and not is_record_id(ref.metadata), "metadata"),
+        ]
+        bad = [field_name for wrong, field_name in problems if wrong]
+        if bad:
+            raise ValueError(f"bad {', '.join(bad)}")
+        return ref
 
 
 class RefStore:

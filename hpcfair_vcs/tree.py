@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 
 from .errors import CorruptObjectError
@@ -39,11 +40,18 @@ def tree_oid(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest() + TREE_SUFFIX
 
 
+MAX_PATH_BYTES, MAX_NAME_BYTES = 4096, 255  # Linux's PATH_MAX and NAME_MAX
+
+
 def is_safe_relpath(relpath: str) -> bool:
-    """True for a relative posix path that stays inside its folder."""
-    if not relpath or relpath.startswith("/") or "\\" in relpath or "\0" in relpath:
+    """True for a relative posix path that stays inside its folder: no ``..``, ``.``, empty part,
+    backslash or control character (NUL, newline, ...), and of a length every file system takes."""
+    if not isinstance(relpath, str) or not relpath or relpath.startswith("/") or "\\" in relpath:
         return False
-    return all(part not in ("", ".", "..") for part in relpath.split("/"))
+    if any(ord(char) < 32 or char == "\x7f" for char in relpath) or len(os.fsencode(relpath)) > MAX_PATH_BYTES:
+        return False
+    parts = relpath.split("/")
+    return all(part not in ("", ".", "..") and len(os.fsencode(part)) <= MAX_NAME_BYTES for part in parts)
 
 
 def parse_tree(data: bytes, oid: str = "") -> dict[str, str]:

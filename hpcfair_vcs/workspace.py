@@ -17,7 +17,7 @@ from .errors import PathNotFoundError, PathOutsideRepoError, UnreadableFileError
 from .pointer import SUFFIX
 from .state import StateCache, fingerprint
 from .store import hash_file
-from .tree import tree_bytes, tree_oid
+from .tree import is_safe_relpath, tree_bytes, tree_oid
 
 CONTROL_DIRS = {".git", ".hpcfair", ".dvc", "node_modules", "__pycache__"}
 
@@ -57,7 +57,16 @@ def resolve_user_path(root: Path, user_path: str | os.PathLike, *, must_exist: b
                                    hint="add your own data files, not the repository's internals")
     if must_exist and not os.path.lexists(real):
         raise PathNotFoundError(f"{user_path} does not exist")
+    if parts:
+        trackable(real, to_relpath(root, real))
     return real
+
+
+def trackable(path: Path | str, relpath: str) -> None:
+    """Raises UnreadableFileError for a name that records and manifests refuse (see tree.is_safe_relpath)."""
+    if not is_safe_relpath(relpath):
+        raise UnreadableFileError(f"{os.fspath(path)!r} has a name hpcfair cannot track (a control character such "
+                                  "as a newline, or longer than a file system allows)", hint="rename it, then add it")
 
 
 def base_dir(root: Path) -> Path:
@@ -92,9 +101,11 @@ def walk_folder(folder: Path, repo_root: Path) -> list[WalkedFile]:
             if entry.is_dir(follow_symlinks=False):
                 stack.append((entry.path, prefix + name + "/"))
             elif entry.is_file(follow_symlinks=False):
+                trackable(entry.path, prefix + name)
                 if not name.startswith(TMP_MARK):
                     found.append(WalkedFile(prefix + name, entry.path, entry.stat(follow_symlinks=False)))
             elif entry.is_symlink():
+                trackable(entry.path, prefix + name)
                 found.append(_follow_link(entry, prefix + name, repo_root))
             else:
                 raise UnreadableFileError(f"{entry.path} is not a regular file (a socket, pipe or device)")

@@ -121,13 +121,14 @@ def test_records_are_canonical_and_checked(tmp_path):
 def test_refs_compare_and_swap(tmp_path):
     (tmp_path / "tmp").mkdir()
     refs = RefStore(tmp_path / "refs", tmp_path / "tmp")
-    ref = ArtifactRef(name="m", kind="model", path="m.pt", versions=["a"])
+    a, b = "a" * 64, "b" * 64  # version ids
+    ref = ArtifactRef(name="m", kind="model", path="m.pt", versions=[a])
     refs.write(ref, None)
-    ref.versions.append("b")
+    ref.versions.append(b)
     with pytest.raises(StaleRefError):
         refs.write(ref, None)
-    refs.write(ref, "a")
-    assert refs.get("m").versions == ["a", "b"] and refs.names() == ["m"]
+    refs.write(ref, a)
+    assert refs.get("m").versions == [a, b] and refs.names() == ["m"]
     (tmp_path / "refs" / "artifacts" / "m.json").write_text("{not json")
     with pytest.raises(CorruptRecordError):
         refs.get("m")

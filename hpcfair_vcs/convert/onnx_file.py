@@ -98,7 +98,8 @@ def rename_outputs(path: Path, names: list[str]) -> Signature:
         raise UsageError(f"--output-name was given {len(names)} name(s) but the model has {len(outputs)} output(s) "
                          f"({', '.join(outputs)})", hint="give one --output-name per output, in order")
     if len(set(names)) != len(names):
-        raise UsageError(f"--output-name {', '.join(names)}: a name is given twice", hint="give each output its own name")
+        raise UsageError(f"--output-name {', '.join(names)}: a name is given twice",
+                         hint="give each output its own name")
     renames = {old: new for old, new in zip(outputs, names) if old != new}
     taken = _value_names(model.graph) - set(renames)
     clash = sorted(set(renames.values()) & taken)
