@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from ._io import atomic_write
 from .errors import CorruptRecordError, VersionNotFoundError
-from .refs import NAME_RE, is_record_id
+from .refs import KINDS, NAME_RE, is_record_id
 from .tree import is_safe_relpath, is_valid_oid
 
 PID_PREFIX = "hpcfair:"
@@ -102,7 +102,7 @@ class VersionRecord(Record):
         obj = self.object if isinstance(self.object, dict) else {}
         problems = [
             (not isinstance(self.artifact, str) or not NAME_RE.fullmatch(self.artifact), "artifact"),
-            (self.kind not in ("model", "dataset"), "kind"),
+            (self.kind not in KINDS, "kind"),
             (not _is_count(self.number) or self.number < 1, "number"),
             (not isinstance(obj.get("oid"), str) or not is_valid_oid(obj["oid"]), "object.oid"),
             (not _is_count(obj.get("size")) or not _is_count(obj.get("nfiles")), "object.size"),

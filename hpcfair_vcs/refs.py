@@ -17,11 +17,11 @@ from typing import Any
 
 from ._io import atomic_write
 from .errors import ArtifactNotFoundError, CorruptRecordError, HpcfairError, InvalidNameError
-from .tree import is_safe_relpath
+from .tree import is_safe_relpath, is_tree, is_valid_oid
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_RECORD_ID = re.compile(r"[0-9a-f]{64}")
 RESERVED_TAGS = {"latest"}
+KINDS = ("model", "dataset")
 
 
 def check_name(name: str, what: str = "artifact name") -> str:
@@ -33,7 +33,7 @@ def check_name(name: str, what: str = "artifact name") -> str:
 
 def is_record_id(value: Any) -> bool:
     """A record id (a PID without its prefix): 64 lowercase hex digits."""
-    return isinstance(value, str) and _RECORD_ID.fullmatch(value) is not None
+    return isinstance(value, str) and not is_tree(value) and is_valid_oid(value)  # a file oid's form
 
 
 def check_tag(tag: str) -> str:
@@ -82,7 +82,7 @@ class ArtifactRef:
         tags = ref.tags if isinstance(ref.tags, dict) else None
         problems = [
             (not isinstance(ref.name, str) or not NAME_RE.fullmatch(ref.name), "name"),
-            (ref.kind not in ("model", "dataset"), "kind"),
+            (ref.kind not in KINDS, "kind"),
             (not is_safe_relpath(ref.path), "path"),
             (not isinstance(ref.versions, list) or not all(is_record_id(v) for v in ref.versions), "versions"),
             (tags is None or not all(isinstance(t, str) and NAME_RE.fullmatch(t) and is_record_id(v)

@@ -23,7 +23,7 @@ from .. import pointer as pointer_mod
 from .._io import remove_stale_tmp
 from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError, UsageError
 from ..records import MetadataRecord, VersionRecord, pid_of, utc_now
-from ..refs import ArtifactRef, check_name, check_tag
+from ..refs import KINDS, ArtifactRef, check_name, check_tag
 from ..repo import Repo, open_repo
 from ..results import AddedItem, AddResult
 from ..progress import SILENT, Advance, Progress
@@ -32,7 +32,6 @@ from ..tree import tree_bytes, tree_oid
 from ..state import fingerprint
 from ..workspace import WalkedFile, find_pointers, resolve_user_path, to_relpath, walk_folder
 
-KINDS = ("model", "dataset")
 MODEL_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".onnx", ".keras", ".h5", ".hdf5", ".pb",
                   ".tflite", ".pkl", ".pickle", ".joblib", ".skops", ".safetensors", ".ckpt",
                   ".gguf", ".mlmodel"}
