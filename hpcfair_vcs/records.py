@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from ._io import atomic_write
 from .errors import CorruptRecordError, VersionNotFoundError
 from .refs import KINDS, NAME_RE, is_record_id
-from .tree import is_safe_relpath, is_valid_oid
+from .tree import is_tracked_path, is_valid_oid
 
 PID_PREFIX = "hpcfair:"
 _HEX = re.compile(r"[0-9a-f]+")
@@ -106,7 +106,7 @@ class VersionRecord(Record):
             (not _is_count(self.number) or self.number < 1, "number"),
             (not isinstance(obj.get("oid"), str) or not is_valid_oid(obj["oid"]), "object.oid"),
             (not _is_count(obj.get("size")) or not _is_count(obj.get("nfiles")), "object.size"),
-            (not is_safe_relpath(self.path), "path"),
+            (not is_tracked_path(self.path), "path"),
             (not all(v is None or is_record_id(v) for v in (self.parent, self.metadata, self.provenance)), "links"),
         ]
         bad = [name for wrong, name in problems if wrong]

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._io import atomic_write
 from .errors import ArtifactNotFoundError, CorruptRecordError, HpcfairError, InvalidNameError
-from .tree import is_safe_relpath, is_tree, is_valid_oid
+from .tree import is_tracked_path, is_tree, is_valid_oid
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 RESERVED_TAGS = {"latest"}
@@ -83,7 +83,7 @@ class ArtifactRef:
         problems = [
             (not isinstance(ref.name, str) or not NAME_RE.fullmatch(ref.name), "name"),
             (ref.kind not in KINDS, "kind"),
-            (not is_safe_relpath(ref.path), "path"),
+            (not is_tracked_path(ref.path), "path"),
             (not isinstance(ref.versions, list) or not all(is_record_id(v) for v in ref.versions), "versions"),
             (tags is None or not all(isinstance(t, str) and NAME_RE.fullmatch(t) and is_record_id(v)
                                      for t, v in tags.items()), "tags"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from hpcfair_vcs import api
 from hpcfair_vcs.records import canonical_bytes
 
-from .conftest import write
+from .conftest import make_dataset, write
 from .remote_fixtures import new_repo
 
 
@@ -57,7 +58,8 @@ def outside(tmp_path: Path) -> set[str]:
     return {p.name for p in tmp_path.iterdir()} - {"a", "b", "remote"}
 
 
-ESCAPES = ["../../evil/x.bin", "/tmp/evil-abs/x.bin", "models/../../evil.bin", "a\nb.bin", "", "x" * 300]
+ESCAPES = ["../../evil/x.bin", "/tmp/evil-abs/x.bin", "models/../../evil.bin", "a\nb.bin", "", "x" * 300,
+           ".git/config", ".hpcfair/config.local.yaml", "models/.git/hooks/post-checkout", "models/.GIT/config"]
 
 
 @pytest.mark.parametrize("path", ESCAPES)
@@ -117,8 +119,77 @@ def test_a_local_ref_or_record_with_an_escaping_path_is_refused(tmp_path, cli, m
 def test_add_refuses_names_that_records_cannot_hold(repo, cli, name):
     write(repo / name, b"data")
     err = cli("add", name, code=1).stderr
-    assert "has a name hpcfair cannot track" in err and "rename it" in err
+    assert "has a name hpcfair cannot track" in err and "rename or remove it" in err
     write(repo / "folder" / name, b"data")
     err = cli("add", "folder", code=1).stderr
     assert "has a name hpcfair cannot track" in err
     assert not (repo / "folder.hpcfair").exists()
+
+
+def tracked_then_linked_out(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository whose models/ folder, after models/m.bin was added, became a symlink to a
+    folder outside (as a clone can commit one); that folder holds a file of the same name."""
+    repo = new_repo(tmp_path / "a")
+    write(repo / "models" / "m.bin", b"model bytes")
+    api.add(["models/m.bin"], repo=repo)
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "m.bin", b"precious")
+    write(elsewhere / "m.bin.hpcfair", b"someone else's pointer")
+    write(elsewhere / ".gitignore", b"/m.bin\n")
+    for item in (repo / "models").iterdir():
+        item.unlink()
+    (repo / "models").rmdir()
+    (repo / "models").symlink_to(elsewhere)
+    return repo, elsewhere
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("args", [("checkout", "m"), ("checkout", "m", "--force"), ("checkout", "m@1", "--force"),
+                                  ("checkout", "models/m.bin", "--force"), ("remove", "m")])
+def test_writes_and_deletes_refuse_a_parent_folder_linked_outside(tmp_path, cli, monkeypatch, args):
+    repo, elsewhere = tracked_then_linked_out(tmp_path)
+    before = snapshot(elsewhere)
+    monkeypatch.chdir(repo)
+    result = cli(*args, code=1)
+    assert "outside the repository" in result.stderr, (result.stdout, result.stderr)
+    assert snapshot(elsewhere) == before
+
+
+def test_pointer_discovery_does_not_follow_links(tmp_path, cli, monkeypatch):
+    """`checkout` of every pointer finds none behind a linked folder or a linked pointer file."""
+    repo, elsewhere = tracked_then_linked_out(tmp_path)
+    (repo / "n.bin.hpcfair").symlink_to(elsewhere / "m.bin.hpcfair")
+    before = snapshot(elsewhere)
+    monkeypatch.chdir(repo)
+    assert cli.json("checkout", "--force")["items"] == []
+    assert snapshot(elsewhere) == before and not (repo / "n.bin").exists()
+
+
+def test_checkout_refuses_a_symlinked_subfolder_of_a_dataset(tmp_path, cli, monkeypatch):
+    repo = new_repo(tmp_path / "a")
+    make_dataset(repo / "ds", files=6)
+    api.add(["ds"], repo=repo)
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "f1.bin", b"precious")
+    shutil.rmtree(repo / "ds" / "part1")
+    (repo / "ds" / "part1").symlink_to(elsewhere)
+    monkeypatch.chdir(repo)
+    err = cli("checkout", "ds", "--force", code=1).stderr
+    assert "leads outside the repository" in err
+    assert snapshot(elsewhere) == {"f1.bin": b"precious"}
+
+
+def test_checkout_will_not_replace_a_link_that_leads_outside(tmp_path, cli, monkeypatch):
+    repo = new_repo(tmp_path / "a")
+    write(repo / "m.bin", b"model bytes")
+    api.add(["m.bin"], repo=repo)
+    write(tmp_path / "elsewhere.bin", b"precious")
+    (repo / "m.bin").unlink()
+    (repo / "m.bin").symlink_to(tmp_path / "elsewhere.bin")
+    monkeypatch.chdir(repo)
+    err = cli("checkout", "m", "--force", code=1).stderr
+    assert "is a link that leads outside the repository" in err
+    assert (repo / "m.bin").is_symlink() and (tmp_path / "elsewhere.bin").read_bytes() == b"precious"

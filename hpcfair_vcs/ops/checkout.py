@@ -21,6 +21,7 @@ from ..progress import SILENT, Advance, Progress
 from ..records import PID_PREFIX, pid_of
 from ..repo import Repo, open_repo
 from ..results import CheckoutItem, CheckoutResult
+from ..safepath import check_writable
 from ..tree import is_tree
 from ..workspace import WorkspaceHasher, base_dir, find_pointers, resolve_user_path, to_relpath
 from .resolve import resolve
@@ -87,6 +88,7 @@ def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, link
     relpath = to_relpath(r.root, path)
     item = CheckoutItem(path=relpath, artifact=target.pointer.artifact, version=target.pointer.version,
                         action="unchanged")
+    check_writable(r.root, path)  # the data, its pointer file and the temporary files beside them
     _remove_stale_tmp_below(path)
     if is_tree(oid) and path.is_dir() and not path.is_symlink():
         changed = _update_folder(r, hasher, path, oid, links, item, force, on_file)
@@ -133,12 +135,12 @@ def _update_folder(r: Repo, hasher: WorkspaceHasher, path: Path, oid: str, links
         more = f" and {len(unsaved) - 1} more" if len(unsaved) > 1 else ""
         raise WorkspaceConflictError(f"{item.path}/{unsaved[0]}{more} has changes that are not stored")
     for relpath in sorted(set(have) - set(manifest)):
-        remove_path(path / relpath)
+        remove_path(check_writable(r.root, path / relpath))
         item.files_removed += 1
     for relpath, child in manifest.items():
         if have.get(relpath) == child:
             continue
-        dest = path / relpath
+        dest = check_writable(r.root, path / relpath)
         if dest.is_dir() and not dest.is_symlink():
             remove_path(dest)
         item.link_type = place_object(r.store, child, dest, links)

@@ -6,6 +6,7 @@ from .. import gitignore
 from .. import pointer as pointer_mod
 from ..repo import Repo, open_repo
 from ..results import RemoveResult
+from ..safepath import check_writable
 
 
 def remove(artifact: str, *, repo: Repo | str | None = None) -> RemoveResult:
@@ -19,7 +20,7 @@ def remove(artifact: str, *, repo: Repo | str | None = None) -> RemoveResult:
     r = open_repo(repo)
     with r.lock:
         ref = r.refs.get(artifact)
-        data = r.root / ref.path
+        data = check_writable(r.root, r.root / ref.path)  # its pointer and .gitignore are beside it
         pointer_file = pointer_mod.pointer_path(data)
         removed = pointer_file.exists()
         if removed:
