@@ -76,6 +76,42 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
 # that the section's own module validates (remotes: DVC's remote schema).
 NAMED_SECTIONS = ("remote",)
 
+# Remote options that run a program or name a file on this machine. A committed config.yaml comes
+# with a clone and is not trusted with them: they count only from the user's config and config.local.yaml.
+PROGRAM_OPTIONS = frozenset({"bearer_token_command"})
+FILE_OPTIONS = frozenset({
+    "keyfile", "key_file", "known_hosts", "cert_path", "key_path", "credentialpath", "configpath", "kerb_ticket",
+    "gdrive_user_credentials_file", "gdrive_service_account_json_file_path",
+})
+
+
+def why_local_only(key: str, value: Any) -> str | None:
+    """Why remote option *key* may not come from a shared file ("runs a program", ...), or None."""
+    if key in PROGRAM_OPTIONS:
+        return "runs a program"
+    if key in FILE_OPTIONS:
+        return "names a file on this machine"
+    if key == "ssl_verify" and isinstance(value, str):
+        try:
+            _boolean(value)
+        except ValueError:
+            return "names a file on this machine"  # a CA bundle
+    return None
+
+
+def _refuse_local_only(layer: dict[str, Any], source: Path) -> None:
+    """Raises ConfigError for a remote option in the shared file that only a private one may hold."""
+    for name, options in layer.get("remote", {}).items():
+        for key, value in options.items():
+            reason = why_local_only(key, value)
+            if reason:
+                raise ConfigError(
+                    f"{source}: remote.{name}.{key} {reason}, and hpcfair takes such options only from "
+                    "config.local.yaml or your user config, never from the shared config.yaml a clone brings",
+                    hint=f"delete it from {source}; if you trust it, move it to config.local.yaml beside it "
+                         f"(under remote: {name}:)")
+
+
 # environment variable -> (section, key)
 ENV_KEYS = {
     "HPCFAIR_LINK_TYPES": ("core", "link_types"),
@@ -192,6 +228,8 @@ def load(repo_dir: Path | None, overrides: dict[str, dict[str, Any]] | None = No
     if repo_dir is not None:
         files += [repo_dir / "config.yaml", repo_dir / "config.local.yaml"]
     layers = [validate(read_yaml_file(path), str(path)) for path in files]
+    if repo_dir is not None:
+        _refuse_local_only(layers[1], files[1])
     layers.append(_env_layer())
     layers.append(validate(overrides or {}, "arguments"))
     for layer in layers:

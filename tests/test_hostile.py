@@ -20,7 +20,7 @@ from hpcfair_vcs import api
 from hpcfair_vcs.records import canonical_bytes
 
 from .conftest import make_dataset, write
-from .remote_fixtures import new_repo
+from .remote_fixtures import new_repo, servers  # noqa: F401 - a fixture
 
 
 def pushed(tmp_path: Path) -> tuple[Path, Path]:
@@ -193,3 +193,93 @@ def test_checkout_will_not_replace_a_link_that_leads_outside(tmp_path, cli, monk
     err = cli("checkout", "m", "--force", code=1).stderr
     assert "is a link that leads outside the repository" in err
     assert (repo / "m.bin").is_symlink() and (tmp_path / "elsewhere.bin").read_bytes() == b"precious"
+
+
+# --- a clone's committed config ----------------------------------------------------------------
+
+LOCAL_ONLY = [("bearer_token_command", "touch {mark}", "runs a program"),
+              ("keyfile", "{mark}", "names a file on this machine"),
+              ("known_hosts", "{mark}", "names a file on this machine"),
+              ("ssl_verify", "{mark}", "names a file on this machine"),
+              ("cert_path", "{mark}", "names a file on this machine")]
+
+
+@pytest.mark.parametrize("key, value, reason", LOCAL_ONLY)
+def test_a_committed_config_cannot_run_a_program_or_name_a_local_file(tmp_path, cli, monkeypatch, key, value, reason):
+    repo = new_repo(tmp_path / "b")
+    mark = tmp_path / "PWNED"
+    shared = repo / ".hpcfair" / "config.yaml"
+    shared.write_text(f"core: {{remote: w}}\nremote:\n  w:\n    url: webdav://127.0.0.1:9/dav\n"
+                      f"    {key}: '{value.format(mark=mark)}'\n")
+    monkeypatch.chdir(repo)
+    for command in (["fetch"], ["pull"], ["status"], ["remote", "list"]):
+        err = cli(*command, code=1).stderr
+        assert f"remote.w.{key} {reason}" in err and "config.local.yaml" in err, err
+    assert not mark.exists()
+
+
+def test_the_same_options_count_from_the_local_config(tmp_path, cli, monkeypatch, servers):
+    """What a committed config may not say, the user's own config.local.yaml may: the command runs."""
+    dav = servers.get("webdav")
+    repo = new_repo(tmp_path / "b")
+    mark = tmp_path / "token-asked"
+    monkeypatch.chdir(repo)
+    cli("remote", "add", "w", dav.remote_url, "-o", f"bearer_token_command=sh -c 'touch {mark}; echo t'",
+        "--default")
+    assert "bearer_token_command" not in (repo / ".hpcfair" / "config.yaml").read_text()
+    assert "bearer_token_command" in (repo / ".hpcfair" / "config.local.yaml").read_text()
+    cli("fetch", code=4)  # the server wants basic auth: the token is refused, but it was asked for
+    assert mark.exists()
+
+
+# --- secrets in remote URLs -------------------------------------------------------------------
+
+def everything_printed(cli, *commands) -> str:
+    out = []
+    for command, code in commands:
+        result = cli(*command, code=code)
+        out += [result.stdout, result.stderr]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("kind", ["ssh", "webdav"])
+def test_a_password_in_a_remote_url_moves_to_the_local_config_and_never_shows(tmp_path, cli, monkeypatch, servers,
+                                                                              kind):
+    server = servers.get(kind)
+    secret = "Url-Secret-7f3a"
+    host = server.remote_url.split("://", 1)[1]
+    user = server.user
+    url = f"{kind}://{user}:{secret}@{host}/{tmp_path.name[-20:]}"
+    options = [f"{k}={v}" for k, v in server.remote_options.items() if k not in ("user", "password")]
+    if kind == "webdav":
+        secret = server.password  # the server's real password, given in the URL only
+        url = f"webdav://{user}:{secret}@{host}"
+        (server.data / "store").mkdir(exist_ok=True)
+    repo = new_repo(tmp_path / "a")
+    write(repo / "m.bin", b"model bytes")
+    monkeypatch.chdir(repo)
+    cli("add", "m.bin")
+    printed = everything_printed(
+        cli, (["remote", "add", "origin", url, *sum((["-o", o] for o in options), []), "--default"], 0),
+        (["remote", "list"], 0), (["remote", "list", "--json"], 0), (["push"], 0), (["push", "--json"], 0))
+    assert secret not in printed
+    assert secret not in (repo / ".hpcfair" / "config.yaml").read_text()
+    assert secret in (repo / ".hpcfair" / "config.local.yaml").read_text()
+    server.stop()  # an error names the remote and its URL, without the password
+    try:
+        printed = everything_printed(cli, (["push"], 4), (["fetch", "--json"], 4))
+    finally:
+        server.start()
+    assert "cannot be reached" in printed and secret not in printed
+
+
+def test_a_hand_written_password_in_a_local_url_and_a_key_path_are_redacted(tmp_path, cli, monkeypatch):
+    repo = new_repo(tmp_path / "a")
+    local = repo / ".hpcfair" / "config.local.yaml"
+    local.write_text("remote:\n  s:\n    url: ssh://me:Hand-Secret@127.0.0.1:9/x\n"
+                     "    keyfile: /nonexistent/Key-Path-Secret\n")
+    monkeypatch.chdir(repo)
+    printed = everything_printed(cli, (["remote", "list"], 0), (["remote", "list", "--json"], 0),
+                                 (["fetch", "-r", "s"], 4), (["push", "-r", "s", "--json"], 4))
+    assert "Hand-Secret" not in printed and "Key-Path-Secret" not in printed
+    assert "key file named by its keyfile option cannot be read" in printed

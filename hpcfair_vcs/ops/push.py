@@ -26,7 +26,7 @@ def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remot
     r = open_repo(repo)
     rem = open_remote(r, remote, accept_new_host=accept_new_host)
     if rem.read_only:
-        raise RemoteError(f"remote {rem.name!r} ({rem.url}) is read-only", hint="push to another remote")
+        raise RemoteError(f"remote {rem.name!r} ({rem.shown_url}) is read-only", hint="push to another remote")
     refs = [r.refs.get(name) for name in artifacts] if artifacts else r.refs.all()
     summary = TransferSummary(remote=rem.name)
     sizes: dict[str, int] = {}  # every object to send, by id

@@ -16,14 +16,14 @@ import errno
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..errors import EnvironmentMissingError, MissingDependencyError, UsageError
 from ..repo import Repo
-from .settings import HPCFAIR_OPTIONS, RemoteNotFoundError, configured, default_name
+from .settings import HPCFAIR_OPTIONS, RemoteNotFoundError, configured, default_name, redact_url, scrub
 
 PLUGINS = {"ssh": "dvc-ssh", "webdav": "dvc-webdav", "webdavs": "dvc-webdav", "s3": "dvc-s3",
            "gs": "dvc-gs", "azure": "dvc-azure", "http": "dvc-http", "https": "dvc-http"}
@@ -45,10 +45,16 @@ class Remote:
     url: str
     fs: Any  # a dvc-objects FileSystem
     root: str  # the remote's root path inside fs
+    options: dict[str, Any] = field(default_factory=dict)  # as configured, secrets included: never shown
 
     @property
     def scheme(self) -> str:
         return self.url.split("://", 1)[0] if "://" in self.url else "local"
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as messages show it: without a password."""
+        return redact_url(self.url)
 
     @property
     def read_only(self) -> bool:
@@ -100,7 +106,8 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
         RemoteNotFoundError, MissingDependencyError (the scheme's plugin is not installed).
     """
     name = choose(repo, name)
-    options = dict(configured(repo)[name])
+    configured_options = dict(configured(repo)[name])
+    options = dict(configured_options)
     url = options.pop("url")
     ours = {k: options.pop(k) for k in list(options) if k in HPCFAIR_OPTIONS}
     scheme = url.split("://", 1)[0] if "://" in url else "local"
@@ -113,7 +120,7 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
     except Exception as exc:  # DVC reports a missing plugin as its own error type
         if "pip install" in str(exc) or "not supported" in str(exc).lower():
             raise _missing_plugin(scheme) from None
-        raise RemoteError(f"remote {name!r}: {exc}") from None
+        raise RemoteError(f"remote {name!r}: {scrub(str(exc), configured_options)}") from None
     try:
         fs = cls(**conf)
     except ImportError as exc:
@@ -121,7 +128,7 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
     if scheme == "ssh":
         fs = _atomic_ssh(fs, _known_hosts(conf, ours, accept_new_host))
     _quiet_libraries()  # after DVC's import, which sets its loggers' levels
-    return Remote(name=name, url=url, fs=fs, root=root)
+    return Remote(name=name, url=url, fs=fs, root=root, options=configured_options)
 
 
 def _missing_plugin(scheme: str) -> MissingDependencyError:
@@ -214,9 +221,12 @@ def _quiet_libraries() -> None:
 
 def explain(remote: Remote, exc: BaseException) -> RemoteError:
     """Turn a library exception into one clear RemoteError naming the remote."""
-    text = f"{type(exc).__name__}: {exc}"
+    text = scrub(f"{type(exc).__name__}: {exc}", remote.options)
     low = text.lower()
-    where = f"remote {remote.name!r} ({remote.url})"
+    where = f"remote {remote.name!r} ({remote.shown_url})"
+    if isinstance(exc, OSError) and exc.filename and exc.filename == remote.options.get("keyfile"):
+        return RemoteError(f"{where}: the key file named by its keyfile option cannot be read ({exc.strerror})",
+                           hint=f"hpcfair remote modify {remote.name} -o keyfile=PATH (kept in config.local.yaml)")
     if "hostkeynotverifiable" in low or "host key is not trusted" in low or "host key" in low:
         return RemoteError(f"{where}: the server's host key is not in known_hosts",
                            hint="check the host, then run again with --accept-new-host "

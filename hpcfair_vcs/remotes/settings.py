@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import atomic_write
-from ..config import read_yaml_file, validate
+from ..config import read_yaml_file, validate, why_local_only
 from ..errors import ConfigError, HpcfairError, MissingDependencyError
 from ..repo import Repo
 
@@ -26,6 +26,13 @@ SECRET_OPTIONS = frozenset({
 # Options hpcfair reads itself (not passed to DVC).
 HPCFAIR_OPTIONS = frozenset({"known_hosts"})
 REDACTED = "***"
+# Schemes whose DVC plugin takes the user and password as options, not inside the URL.
+USER_AS_OPTION = frozenset({"webdav", "webdavs", "http", "https"})
+
+
+def is_private_option(key: str, value: Any) -> bool:
+    """Whether option *key* belongs in config.local.yaml: a secret, or one that runs a program or names a file."""
+    return key in SECRET_OPTIONS or why_local_only(key, value) is not None
 
 
 class RemoteNotFoundError(HpcfairError, KeyError):
@@ -52,7 +59,7 @@ def check_options(url: str, options: dict[str, Any]) -> dict[str, Any]:
     try:
         normalised = SCHEMA["remote"][str]({"url": url, **dvc_options})
     except Invalid as exc:
-        raise ConfigError(f"remote option error for {url}: {exc}",
+        raise ConfigError(f"remote option error for {redact_url(url)}: {exc}",
                           hint="options are DVC's: https://dvc.org/doc/user-guide/project-structure/configuration#remote") from None
     normalised.pop("url", None)
     return {**normalised, **{k: v for k, v in options.items() if k in HPCFAIR_OPTIONS}}
@@ -110,15 +117,16 @@ def add(repo: Repo, name: str, url: str, options: dict[str, Any], *, local: bool
     """
     if name in configured(repo) and not force:
         raise RemoteExistsError(f"remote {name!r} already exists")
-    url = _absolute_if_local(url)
+    url, from_url = credentials_out_of_url(_absolute_if_local(url))
+    options = {**from_url, **options}
     checked = {k: v for k, v in check_options(url, options).items() if k in options}
     with repo.lock:
         shared_path, local_path = _files(repo)
         shared, private = read_yaml_file(shared_path), read_yaml_file(local_path)
         for doc in (shared, private):
             doc.get("remote", {}).pop(name, None)
-        public = {"url": url, **{k: v for k, v in checked.items() if k not in SECRET_OPTIONS}}
-        secret = {k: v for k, v in checked.items() if k in SECRET_OPTIONS}
+        public = {"url": url, **{k: v for k, v in checked.items() if not is_private_option(k, v)}}
+        secret = {k: v for k, v in checked.items() if is_private_option(k, v)}
         (private if local else shared).setdefault("remote", {})[name] = public
         if secret:
             private.setdefault("remote", {}).setdefault(name, {}).update(secret)
@@ -128,6 +136,46 @@ def add(repo: Repo, name: str, url: str, options: dict[str, Any], *, local: bool
         _write(local_path, private, private=True)
         _reload(repo)
     return redact({"name": name, **public, **secret})
+
+
+def credentials_out_of_url(url: str) -> tuple[str, dict[str, str]]:
+    """*url* without a password (and, where DVC wants it as an option, without the user), and those as options.
+
+    ``ssh://me:PW@host/x`` -> ``ssh://me@host/x`` and ``{"password": "PW"}``;
+    ``webdav://me:PW@host/x`` -> ``webdav://host/x`` and ``{"user": "me", "password": "PW"}``.
+    """
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "://" not in url or "@" not in parts.netloc:
+        return url, {}
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, has_password, password = userinfo.partition(":")
+    scheme = parts.scheme.lower()
+    moved = {"password": unquote(password)} if has_password else {}
+    if scheme in USER_AS_OPTION:
+        moved["user"] = unquote(user)
+        netloc = host
+    elif has_password:
+        netloc = f"{user}@{host}"
+    else:
+        return url, {}
+    return urlunsplit(parts._replace(netloc=netloc)), moved
+
+
+def redact_url(url: str) -> str:
+    """*url* with any password in it replaced by ``***`` (a hand-edited config can hold one)."""
+    import re
+
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:" + REDACTED + "@", url)
+
+
+def scrub(text: str, options: dict[str, Any]) -> str:
+    """*text* (a library's error message, say) with every secret value of *options* replaced by ``***``."""
+    for key, value in options.items():
+        if key in SECRET_OPTIONS and isinstance(value, str) and len(value) >= 3:
+            text = text.replace(value, REDACTED)
+    return redact_url(text)
 
 
 def _absolute_if_local(url: str) -> str:
@@ -186,7 +234,10 @@ def set_default(repo: Repo, name: str, *, local: bool = False) -> None:
 
 
 def redact(options: dict[str, Any]) -> dict[str, Any]:
-    return {k: (REDACTED if k in SECRET_OPTIONS and v not in (None, "") else v) for k, v in options.items()}
+    shown = {k: (REDACTED if k in SECRET_OPTIONS and v not in (None, "") else v) for k, v in options.items()}
+    if isinstance(shown.get("url"), str):
+        shown["url"] = redact_url(shown["url"])
+    return shown
 
 
 def listing(repo: Repo) -> list[dict[str, Any]]:

@@ -87,7 +87,7 @@ def probe(remote: Remote, *, create: bool) -> None:
         return
     what = {"s3": "bucket", "gs": "bucket", "azure": "container", "webdav": "collection",
             "webdavs": "collection"}.get(remote.scheme, "folder")
-    raise RemoteError(f"remote {remote.name!r}: the {what} {target or remote.url} does not exist",
+    raise RemoteError(f"remote {remote.name!r}: the {what} {target or remote.shown_url} does not exist",
                       hint=f"create the {what} on the server first")
 
 
