@@ -25,8 +25,24 @@ def git_work_tree(start: Path) -> Path | None:
     return None
 
 
+GLOB_CHARS = "*?[\\"
+
+
 def _entry(data_path: Path) -> str:
-    return "/" + data_path.name
+    """The .gitignore line matching exactly *data_path*'s name in its folder, escaped by git's rules.
+
+    Glob characters and backslashes get a backslash, and so do trailing spaces (git drops
+    them otherwise); the leading ``/`` anchors it, so ``#`` and ``!`` need nothing. Names with a
+    newline cannot be written and are refused before (workspace.trackable).
+    """
+    escaped = "".join("\\" + char if char in GLOB_CHARS else char for char in data_path.name)
+    kept = escaped.rstrip(" ")
+    return "/" + kept + "\\ " * (len(escaped) - len(kept))
+
+
+def _entries(data_path: Path) -> set[str]:
+    """The lines that may ignore *data_path*: the escaped one, and the plain one older versions wrote."""
+    return {_entry(data_path), "/" + data_path.name}
 
 
 def ignore(data_path: Path) -> bool:
@@ -36,7 +52,7 @@ def ignore(data_path: Path) -> bool:
     if _entry(data_path) in lines:
         return False
     lines.append(_entry(data_path))
-    atomic_write(gitignore, ("\n".join(lines) + "\n").encode())
+    _write_lines(gitignore, lines)
     return True
 
 
@@ -44,11 +60,12 @@ def unignore(data_path: Path) -> bool:
     """Drop the entry :func:`ignore` added; True when the file changed."""
     gitignore = data_path.parent / ".gitignore"
     lines = _read_lines(gitignore)
-    if _entry(data_path) not in lines:
+    ours = _entries(data_path)
+    if not ours & set(lines):
         return False
-    lines = [line for line in lines if line != _entry(data_path)]
+    lines = [line for line in lines if line not in ours]
     if lines:
-        atomic_write(gitignore, ("\n".join(lines) + "\n").encode())
+        _write_lines(gitignore, lines)
     else:
         gitignore.unlink()
     return True
@@ -56,6 +73,11 @@ def unignore(data_path: Path) -> bool:
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        return path.read_bytes().decode("utf-8", "surrogateescape").splitlines()
     except FileNotFoundError:
         return []
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
+    """File names need not be UTF-8: their bytes go back as they came (surrogateescape)."""
+    atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))

@@ -66,7 +66,7 @@ def trackable(path: Path | str, relpath: str) -> None:
     """Raises UnreadableFileError for a name that records and manifests refuse (see tree.is_safe_relpath)."""
     if not is_safe_relpath(relpath):
         raise UnreadableFileError(f"{os.fspath(path)!r} has a name hpcfair cannot track (a control character such "
-                                  "as a newline, a .git folder, or longer than a file system allows)",
+                                  "as a newline, a backslash, a .git folder, or longer than a file system allows)",
                                   hint="rename or remove it, then add again")
 
 

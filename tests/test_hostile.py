@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,43 @@ def test_a_hand_written_password_in_a_local_url_and_a_key_path_are_redacted(tmp_
                                  (["fetch", "-r", "s"], 4), (["push", "-r", "s", "--json"], 4))
     assert "Hand-Secret" not in printed and "Key-Path-Secret" not in printed
     assert "key file named by its keyfile option cannot be read" in printed
+
+
+# --- names git reads as patterns --------------------------------------------------------------
+
+PATTERN_NAMES = ["data[1].csv", "trail.txt ", "two  ", "star*.bin", "q?.bin", "#hash.bin", "!bang.bin", "caf\u00e9.bin"]
+
+
+def git_untracked(root: Path) -> set[str]:
+    out = subprocess.run(["git", "status", "--porcelain", "-z", "--untracked-files=all"], cwd=root,
+                         capture_output=True, check=True).stdout
+    return {entry[3:].decode("utf-8", "surrogateescape") for entry in out.split(b"\0") if entry}
+
+
+def test_gitignore_entries_are_escaped_so_git_ignores_exactly_the_data(make_repo, cli):
+    root = make_repo(git=True)
+    for name in PATTERN_NAMES:
+        write(root / "d" / name, b"data " + name.encode())
+    lookalikes = ["data1.csv", "trail.txt", "two", "starX.bin", "qX.bin"]  # what unescaped patterns would hide
+    for name in lookalikes:
+        write(root / "d" / name, b"not tracked by hpcfair")
+    for name in PATTERN_NAMES:
+        cli("add", f"d/{name}", "--name", f"n{PATTERN_NAMES.index(name)}")
+    untracked = git_untracked(root)
+    for name in PATTERN_NAMES:
+        assert f"d/{name}" not in untracked, (name, untracked)
+        assert f"d/{name}.hpcfair" in untracked
+    for name in lookalikes:
+        assert f"d/{name}" in untracked, (name, untracked)
+    for index in range(len(PATTERN_NAMES)):
+        cli("remove", f"n{index}")
+    assert not (root / "d" / ".gitignore").exists()
+
+
+def test_names_no_gitignore_line_can_hold_are_refused(make_repo, cli):
+    root = make_repo(git=True)
+    for name in ("back\\slash.bin", "new\nline.bin"):
+        write(root / name, b"data")
+        err = cli("add", name, code=1).stderr
+        assert "has a name hpcfair cannot track" in err
+    assert not (root / ".gitignore").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from .. import api
@@ -78,7 +80,7 @@ def render_add(result) -> None:
         if item.conversion:
             _render_conversion(item.artifact, item.conversion)
     if any(i.new_version for i in result.items):
-        click.echo("Commit the pointer files: git add " + " ".join(i.pointer for i in result.items))
+        click.echo("Commit the pointer files: git add " + " ".join(shlex.quote(i.pointer) for i in result.items))
 
 
 def _render_conversion(artifact: str, c: dict) -> None:
