@@ -11,6 +11,7 @@ import errno
 import fcntl
 import itertools
 import os
+import stat
 import threading
 import time
 import uuid
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import LockTimeoutError
+from .errors import LockTimeoutError, RefusedFileError
 
 TMP_MARK = ".hpcfair-tmp-"
 
@@ -69,6 +70,38 @@ def copy_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int,
             os.close(fd)
     finally:
         os.close(fin)
+
+
+def open_regular(path: str | os.PathLike, limit: int | None = None) -> tuple[int, int]:
+    """Open a file that came from someone else for reading; return (fd, size).
+
+    The last part of *path* may not be a link, nor a pipe or device (opened without
+    blocking, so a FIFO cannot hang the caller), and the file may hold at most *limit* bytes.
+
+    Raises:
+        RefusedFileError: a link, a pipe, socket or device, or larger than *limit*.
+        OSError: it cannot be opened (missing, unreadable, a folder).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RefusedFileError(f"{os.fspath(path)} is a symbolic link, not a file") from None
+        raise
+    st = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(st.st_mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+    if not stat.S_ISREG(st.st_mode):
+        problem = "is not a regular file (a pipe, socket or device)"
+    elif limit is not None and st.st_size > limit:
+        problem = f"holds {st.st_size} bytes, more than the {limit} declared"
+    if problem:
+        os.close(fd)
+        raise RefusedFileError(f"{os.fspath(path)} {problem}")
+    os.set_blocking(fd, True)
+    return fd, st.st_size
 
 
 COPY_BUFFER_FROM = 1 << 20

@@ -120,6 +120,12 @@ class MissingObjectError(IntegrityError, FileNotFoundError):
     default_hint = "run `hpcfair pull` to fetch it from a remote, or `hpcfair fsck`"
 
 
+class RefusedFileError(IntegrityError):
+    """A file from outside (a remote folder) that is a link, a pipe or a device, or larger than declared."""
+
+    default_hint = "the remote holds something other than what was pushed there; tell whoever runs it"
+
+
 class CorruptPointerError(IntegrityError):
     default_hint = ("restore the pointer file from git (`git checkout -- FILE`) "
                     "or resolve its merge conflict")

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from ._io import atomic_write
 from .errors import CorruptPointerError, PathNotFoundError, UnreadableFileError
-from .refs import NAME_RE
+from .records import PID_PREFIX, is_count
+from .refs import KINDS, NAME_RE, is_record_id
 from .tree import is_valid_oid
 
 SUFFIX = ".hpcfair"
@@ -130,11 +131,12 @@ def _validate(doc: object, path: Path) -> Pointer:
     checks = {
         "artifact": isinstance(pointer.artifact, str) and NAME_RE.fullmatch(pointer.artifact),
         "oid": isinstance(pointer.oid, str) and is_valid_oid(pointer.oid),
-        "size": isinstance(pointer.size, int) and pointer.size >= 0,
-        "nfiles": isinstance(pointer.nfiles, int) and pointer.nfiles >= 0,
-        "version": isinstance(pointer.version, int) and pointer.version >= 1,
-        "pid": isinstance(pointer.pid, str),
-        "kind": isinstance(pointer.kind, str),
+        "size": is_count(pointer.size),
+        "nfiles": is_count(pointer.nfiles),
+        "version": is_count(pointer.version) and pointer.version >= 1,
+        "pid": isinstance(pointer.pid, str) and is_record_id(pointer.pid.removeprefix(PID_PREFIX))
+        and pointer.pid.startswith(PID_PREFIX),
+        "kind": pointer.kind in KINDS,
     }
     bad = [key for key, ok in checks.items() if not ok]
     if bad:

@@ -29,8 +29,12 @@ MIN_PREFIX = 7
 T = TypeVar("T", bound="Record")
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+MAX_COUNT = 1 << 53  # bytes (8 PiB) or files: larger counts come from a lying record, not from real data
+
+
+def is_count(value: Any) -> bool:
+    """A whole number from 0 to MAX_COUNT (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
 
 def canonical_bytes(doc: dict[str, Any]) -> bytes:
@@ -103,9 +107,9 @@ class VersionRecord(Record):
         problems = [
             (not isinstance(self.artifact, str) or not NAME_RE.fullmatch(self.artifact), "artifact"),
             (self.kind not in KINDS, "kind"),
-            (not _is_count(self.number) or self.number < 1, "number"),
+            (not is_count(self.number) or self.number < 1, "number"),
             (not isinstance(obj.get("oid"), str) or not is_valid_oid(obj["oid"]), "object.oid"),
-            (not _is_count(obj.get("size")) or not _is_count(obj.get("nfiles")), "object.size"),
+            (not is_count(obj.get("size")) or not is_count(obj.get("nfiles")), "object.size"),
             (not is_tracked_path(self.path), "path"),
             (not all(v is None or is_record_id(v) for v in (self.parent, self.metadata, self.provenance)), "links"),
         ]

@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from . import tree as tree_mod
 from ._direct_copy import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
-from ._io import flush_files, fsync_dir, tmp_name, unlink_quietly, write_all
+from ._io import flush_files, fsync_dir, open_regular, tmp_name, unlink_quietly, write_all
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
 from .progress import Advance, ignore
 
@@ -119,19 +119,22 @@ class ObjectStore:
         """
         return self._stage(src, _open_source(src), progress, size_hint, big=False)
 
-    def receive_file(self, src: str | os.PathLike, progress: Advance = ignore) -> Staged:
-        """Stage a file received from a remote, as :meth:`stage_file` does.
+    def receive_file(self, src: str | os.PathLike, progress: Advance = ignore, limit: int | None = None) -> Staged:
+        """Stage a file received from a remote folder, as :meth:`stage_file` does.
 
+        Only a regular file that is not a link and holds at most *limit* bytes is read.
         A big one (from ``BYPASS_FROM``) is written to the store past the page cache,
         read past it too when it is not cached, and, with ``make_spares``, copied in the
         same pass to a spare work-tree copy that checkout takes instead of reading the
         object back (:meth:`take_spare`).
+
+        Raises:
+            RefusedFileError: a link, a pipe or device, or more than *limit* bytes.
+            UnreadableFileError: it cannot be read.
         """
-        src_fd = _open_source(src)
         try:
-            size = os.fstat(src_fd).st_size
+            src_fd, size = open_regular(src, limit)
         except OSError as exc:
-            os.close(src_fd)
             raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
         return self._stage(src, src_fd, progress, size, big=size >= BYPASS_FROM)
 

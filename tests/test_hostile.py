@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs.records import canonical_bytes
+from hpcfair_vcs.records import VersionRecord, canonical_bytes
+from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write
 from .remote_fixtures import new_repo, servers  # noqa: F401 - a fixture
@@ -324,3 +325,78 @@ def test_names_no_gitignore_line_can_hold_are_refused(make_repo, cli):
         err = cli("add", name, code=1).stderr
         assert "has a name hpcfair cannot track" in err
     assert not (root / ".gitignore").exists()
+
+
+# --- a local-folder remote's files: links, pipes, devices, lying sizes ---------------------------
+
+def object_file(remote: Path, a: Path, name: str = "m") -> Path:
+    """The remote's file for the head version of artifact *name* of repository *a*."""
+    with Repo(a) as r:
+        oid = r.records.get(r.refs.get(name).head, VersionRecord).oid
+    return remote / "files" / "sha256" / oid[:2] / oid[2:]
+
+
+def replace_with(path: Path, kind: str) -> None:
+    path.chmod(0o644)
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.symlink_to(kind)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "/etc/hostname"])
+def test_a_remote_object_that_is_a_pipe_or_a_link_is_refused_without_reading_it(tmp_path, cli, monkeypatch, kind):
+    a, remote = pushed(tmp_path)
+    replace_with(object_file(remote, a), kind)
+    b = clone(tmp_path, remote)
+    monkeypatch.chdir(b)
+    result = cli("pull", "m", "--json", code=3)
+    assert json.loads(result.stdout)["objects_corrupt"]
+    assert stored_bytes(b) == 0 and not (b / "models" / "m.bin").exists()
+
+
+def stored_bytes(repo: Path) -> int:
+    return sum(p.stat().st_size for p in (repo / ".hpcfair" / "files").rglob("*") if p.is_file())
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("target", ["ref", "index", "record"])
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_remote_refs_and_records_that_are_pipes_or_links_are_refused(tmp_path, cli, monkeypatch, target, kind):
+    a, remote = pushed(tmp_path)
+    ref = json.loads((remote / "refs" / "artifacts" / "m.json").read_text())
+    path = {"ref": remote / "refs" / "artifacts" / "m.json", "index": remote / "refs" / "index.json",
+            "record": remote / "records" / ref["versions"][0][:2] / ref["versions"][0][2:]}[target]
+    replace_with(path, kind)
+    b = clone(tmp_path, remote)
+    monkeypatch.chdir(b)
+    err = cli("fetch", code=3).stderr
+    if target == "record":
+        assert "corrupt" in err, err
+        assert not (b / ".hpcfair" / "records" / ref["versions"][0][:2] / ref["versions"][0][2:]).exists()
+    else:
+        assert "is refused" in err and ("not a regular file" in err or "symbolic link" in err), err
+        assert os.listdir(b / ".hpcfair" / "records") == []
+
+
+@pytest.mark.parametrize("declared, message", [
+    (10 ** 18, "bad object.size"),  # no real data is that large: the record is refused when read
+    (5, "corrupt"),  # smaller than the file: it is not read past what was declared
+    (1000, "its record declares 1000 bytes in 1 files, but the data the remote sent has 11 bytes"),
+])
+def test_a_version_record_that_lies_about_the_size_is_refused(tmp_path, cli, monkeypatch, declared, message):
+    a, remote = pushed(tmp_path)
+    ref = json.loads((remote / "refs" / "artifacts" / "m.json").read_text())
+    head = ref["versions"][-1]
+    record = json.loads((remote / "records" / head[:2] / head[2:]).read_bytes())
+    evil_id = put_record(remote, {**record, "object": {**record["object"], "size": declared}})
+    evil_ref(remote, versions=[evil_id])
+    b = clone(tmp_path, remote)
+    monkeypatch.chdir(b)
+    result = cli("pull", "m", code=3)
+    assert message in result.stderr + result.stdout, (result.stdout, result.stderr)
+    assert not (b / "models" / "m.bin").exists()

@@ -16,7 +16,7 @@ from hpcfair_vcs.state import RACY_WINDOW_NS, StateCache
 
 from .conftest import write
 
-GOOD_POINTER = {"artifact": "m", "kind": "model", "version": 1, "pid": "hpcfair:ab", "oid": "a" * 64,
+GOOD_POINTER = {"artifact": "m", "kind": "model", "version": 1, "pid": "hpcfair:" + "b" * 64, "oid": "a" * 64,
                 "size": 1, "nfiles": 1}
 
 
@@ -85,6 +85,10 @@ def test_fast_pointer_reader_agrees_with_yaml(tmp_path, artifact):
     "artifact: m\nkind: m\nversion: 0\npid: p\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\n",
     "artifact: m\nkind: m\nversion: 1\npid: p\noid: xyz\nsize: 1\nnfiles: 1\n",
     "artifact: m\nkind: m\nversion: 1\npid: p\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\nformat: 7\n",
+    "artifact: m\nkind: model\nversion: 1\npid: hpcfair:ab\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\n",
+    "artifact: m\nkind: virus\nversion: 1\npid: hpcfair:" + "b" * 64 + "\noid: " + "a" * 64 + "\nsize: 1\nnfiles: 1\n",
+    "artifact: m\nkind: model\nversion: 1\npid: hpcfair:" + "b" * 64 + "\noid: " + "a" * 64
+    + "\nsize: 1000000000000000000\nnfiles: 1\n",
 ])
 def test_corrupt_pointers(tmp_path, text):
     path = write(tmp_path / "m.pt.hpcfair", text)

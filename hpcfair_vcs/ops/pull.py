@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
 
-from ..errors import HpcfairError, UsageError
+from ..errors import CorruptRecordError, HpcfairError, UsageError
 from ..materialize import will_copy
 from ..progress import SILENT, Progress, advance_of
 from ..records import VersionRecord
 from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
 from ..repo import Repo, open_repo
-from ..results import MissingData, TransferSummary
-from ..tree import is_tree
+from ..results import CheckoutItem, MissingData, TransferSummary
+from ..tree import MAX_PATH_BYTES, is_tree
 from ..workspace import find_pointers, to_relpath
 from .checkout import checkout
 from .derived import derived_forms
@@ -83,31 +84,70 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
     rem = open_remote(r, remote, accept_new_host=accept_new_host)
     summary = TransferSummary(remote=rem.name)
     _fetch_into(r, rem, summary, jobs, progress)
-    wanted = _wanted(r, targets)  # spec -> top object id
+    wanted = _wanted(r, targets)
     if only is not None:
         wanted = _derived_forms(r, wanted, only, summary)
     adopt = r.store.adopt
     # big objects about to be checked out by copying are copied to the work tree while received
     r.store.make_spares = will_copy(r.store, list(r.config["core"]["link_types"]))
     try:
-        tops = {oid for oid in wanted.values() if oid and not r.store.exists(oid)}
+        tops = {want.oid for want in wanted.values() if not r.store.exists(want.oid)}
         progress.start("pull", None, "B")
-        moved = download(r, rem, rem.objects, tops, adopt, jobs, advance_of(progress))
+        moved = download(r, rem, rem.objects, tops, adopt, jobs, advance_of(progress), limits=_top_limits(wanted))
         _count(summary, moved)
         missing = moved.missing
-        children = set()
-        for oid in wanted.values():
-            if oid and is_tree(oid) and r.store.exists(oid):
-                children |= {c for c in r.store.read_tree(oid).values() if not r.store.exists(c)}
-        moved = download(r, rem, rem.objects, children, adopt, jobs, advance_of(progress))
+        children: dict[str, int] = {}  # id -> the most bytes its folder's record allows
+        for want in wanted.values():
+            if is_tree(want.oid) and r.store.exists(want.oid):
+                for child in r.store.read_tree(want.oid).values():
+                    if not r.store.exists(child):
+                        children[child] = max(children.get(child, 0), want.size)
+        moved = download(r, rem, rem.objects, set(children), adopt, jobs, advance_of(progress), limits=children)
         _count(summary, moved)
         summary.missing_on_remote = _missing_data(r, wanted, missing | moved.missing)
-        ready = [spec for spec, oid in wanted.items() if oid and _complete(r, oid)]
+        ready = [spec for spec, want in wanted.items() if _complete(r, want.oid)]
+        summary.checkout = [item for spec in ready if (item := _size_lie(r, spec, wanted[spec]))]
+        ready = [spec for spec in ready if not any(item.path == spec for item in summary.checkout)]
         if ready:
-            summary.checkout = checkout(ready, repo=r, force=force, progress=progress).items
+            summary.checkout += checkout(ready, repo=r, force=force, progress=progress).items
     finally:
         r.store.drop_spares()
     return summary
+
+
+class Want(NamedTuple):
+    """What a pull target's record (or pointer file) says its data is: the top object, bytes and files."""
+
+    oid: str
+    size: int
+    nfiles: int
+
+
+MANIFEST_BYTES_PER_FILE = MAX_PATH_BYTES + 100  # a manifest line: the path, the id and JSON around them
+
+
+def _top_limits(wanted: dict[str, Want]) -> dict[str, int]:
+    """How many bytes each top object may hold: a file's declared size, a manifest's bound for its files."""
+    limits: dict[str, int] = {}
+    for want in wanted.values():
+        bound = 2 + want.nfiles * MANIFEST_BYTES_PER_FILE if is_tree(want.oid) else want.size
+        limits[want.oid] = max(limits.get(want.oid, 0), bound)
+    return limits
+
+
+def _size_lie(r: Repo, spec: str, want: Want) -> CheckoutItem | None:
+    """A failed item when the stored data's size or file count is not what its record declares."""
+    sizes, _ = objects_of(r, want.oid)
+    if is_tree(want.oid):
+        files = r.store.read_tree(want.oid)
+        size, nfiles = sum(sizes[child] for child in files.values()), len(files)
+    else:
+        size, nfiles = sizes[want.oid], 1
+    if (size, nfiles) == (want.size, want.nfiles):
+        return None
+    return CheckoutItem(path=spec, artifact="", version=None, action="failed", exit_code=3,
+                        error=f"its record declares {want.size} bytes in {want.nfiles} files, but the data the "
+                              f"remote sent has {size} bytes in {nfiles} (hint: {CorruptRecordError.default_hint})")
 
 
 def _count(summary: TransferSummary, moved) -> None:
@@ -118,14 +158,13 @@ def _count(summary: TransferSummary, moved) -> None:
     summary.bytes_transferred += moved.nbytes
 
 
-def _missing_data(r: Repo, wanted: dict[str, str | None], missing: set[str]) -> list[MissingData]:
+def _missing_data(r: Repo, wanted: dict[str, Want], missing: set[str]) -> list[MissingData]:
     """The wanted artifacts whose object, or one of whose folder's files, the remote lacks."""
     found: list[MissingData] = []
     if not missing:
         return found
-    for spec, oid in wanted.items():
-        if not oid:
-            continue
+    for spec, want in wanted.items():
+        oid = want.oid
         needed = {oid}
         if is_tree(oid) and r.store.exists(oid):
             needed |= set(r.store.read_tree(oid).values())
@@ -146,36 +185,41 @@ def _artifact_and_path(r: Repo, spec: str) -> tuple[str, str]:
     return record.artifact, record.path
 
 
-def _wanted(r: Repo, targets: Sequence[str]) -> dict[str, str | None]:
+def _wanted(r: Repo, targets: Sequence[str]) -> dict[str, Want]:
+    """Each target (none: every pointer file) -> what its data is said to be."""
     from .. import pointer as pointer_mod
 
     if not targets:
         found = {}
         for pointer_file in find_pointers(r.root):
             try:
-                found[os.fspath(pointer_file)] = pointer_mod.read(pointer_file).oid
+                pointer = pointer_mod.read(pointer_file)
             except HpcfairError:
                 continue  # status reports corrupt pointers
+            found[os.fspath(pointer_file)] = Want(pointer.oid, pointer.size, pointer.nfiles)
         return found
-    return {spec: resolve(r, spec).record.oid for spec in targets}
+    return {spec: _want_of(resolve(r, spec).record) for spec in targets}
+
+
+def _want_of(record: VersionRecord) -> Want:
+    return Want(record.oid, record.object["size"], record.object["nfiles"])
 
 
 DERIVED_KINDS = {"onnx": "convert"}  # --only value -> the activity that makes that form
 
 
-def _derived_forms(r: Repo, wanted: dict[str, str | None], only: str,
-                   summary: TransferSummary) -> dict[str, str | None]:
+def _derived_forms(r: Repo, wanted: dict[str, Want], only: str, summary: TransferSummary) -> dict[str, Want]:
     """Replace each target by its derived form (``NAME.onnx@N``); an ONNX artifact stays itself."""
     if only not in DERIVED_KINDS:
         raise UsageError(f"--only {only!r} is not a derived kind", hint=f"use one of {', '.join(DERIVED_KINDS)}")
-    forms: dict[str, str | None] = {}
-    for spec, oid in wanted.items():
-        found = derived_forms(r, oid, DERIVED_KINDS[only]) if oid else []
+    forms: dict[str, Want] = {}
+    for spec, want in wanted.items():
+        found = derived_forms(r, want.oid, DERIVED_KINDS[only])
         if found:
             ref, version_id = found[0]
-            forms[f"{ref.name}@{ref.number_of(version_id)}"] = r.records.get(version_id, VersionRecord).oid
+            forms[f"{ref.name}@{ref.number_of(version_id)}"] = _want_of(r.records.get(version_id, VersionRecord))
         elif _is_derived(r, spec):
-            forms[spec] = oid
+            forms[spec] = want
         else:
             summary.no_derived_form.append(spec)
     return forms

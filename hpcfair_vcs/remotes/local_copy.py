@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from .._direct_copy import BYPASS_FROM, copy_new
-from .._io import copy_file, flush_files, fsync_dir, remove_stale_tmp, tmp_name, unlink_quietly
-from ..errors import UnreadableFileError
+from .._io import copy_file, flush_files, fsync_dir, open_regular, remove_stale_tmp, tmp_name, unlink_quietly, write_all
+from ..errors import RefusedFileError, UnreadableFileError
 from ..progress import Advance
 from ..store import OBJECT_MODE, ObjectStore, Staged
 from .connect import Remote
@@ -117,22 +117,26 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
     return {oid for oid, _ in done} - failed, failed
 
 
-def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | None, report: Advance
-         ) -> tuple[dict[str, int], set[str], set[str]]:
+def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | None, report: Advance,
+         limits: dict[str, int] | None = None) -> tuple[dict[str, int], set[str], set[str]]:
     """Copy *oids* from the remote folder into *store*, hashing while copying; tell *report* the bytes.
 
     Returns (adopted id -> size, corrupt ids, failed ids). A file whose bytes do not
-    hash to its name never enters the store.
+    hash to its name never enters the store; neither does a link, a pipe or device, or a
+    file larger than *limits* gives for its id (what the records declare): those are corrupt.
     """
     oids = sorted(oids)
     if not oids:
         return {}, set(), set()
     root = os.fspath(remote.path("files", "sha256"))
+    limits = limits or {}
 
-    def stage(oid: str) -> tuple[str, Staged | None]:
+    def stage(oid: str) -> tuple[str, Staged | None | RefusedFileError]:
         src = os.path.join(root, oid[:2], oid[2:])
         try:
-            return oid, store.receive_file(src, report)
+            return oid, store.receive_file(src, report, limits.get(oid))
+        except RefusedFileError as exc:
+            return oid, exc
         except (OSError, UnreadableFileError):  # missing or unreadable on the remote
             return oid, None
 
@@ -143,9 +147,53 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
     for oid, staged in results:
         if staged is None:
             failed.add(oid)
+        elif isinstance(staged, RefusedFileError):
+            corrupt.add(oid)
         elif store.matches(staged, oid):
             good.append(staged)
         else:
             corrupt.add(oid)
     store.commit(good)
     return {s.oid: s.size for s in good}, corrupt, failed
+
+
+def read_small(path: str, limit: int) -> bytes:
+    """A small file (a ref, the index, a record) from the remote folder, read only if it is a
+    regular file of at most *limit* bytes.
+
+    Raises:
+        RefusedFileError: a link, a pipe or device, or larger than *limit*.
+        OSError: missing or unreadable.
+    """
+    fd, size = open_regular(path, limit)
+    try:
+        return os.read(fd, size + 1)[:limit + 1]
+    finally:
+        os.close(fd)
+
+
+def pull_small(remote: Remote, subdir: str, ids: list[str], staging: Path, adopt: Callable[[Path, str], bool],
+               limit: int) -> tuple[dict[str, int], set[str]]:
+    """Copy small files (records) from the remote folder to *staging* and ``adopt`` each; return
+    (adopted id -> size, corrupt ids). Missing or unreadable ones are in neither."""
+    adopted: dict[str, int] = {}
+    corrupt: set[str] = set()
+    for record_id in ids:
+        try:
+            data = read_small(os.path.join(remote.path(subdir), record_id[:2], record_id[2:]), limit)
+        except RefusedFileError:
+            corrupt.add(record_id)
+            continue
+        except OSError:
+            continue
+        target = staging / record_id
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+        if adopt(target, record_id):
+            adopted[record_id] = len(data)
+        else:
+            corrupt.add(record_id)
+    return adopted, corrupt

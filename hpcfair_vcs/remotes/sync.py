@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._io import remove_stale_tmp, tmp_name
-from ..errors import CorruptRecordError, HpcfairError
+from ..errors import CorruptRecordError, HpcfairError, RefusedFileError
 from ..progress import Advance, ignore
 from ..records import RECORD_TYPES, ProvenanceRecord, VersionRecord
 from ..refs import NAME_RE, ArtifactRef
@@ -124,19 +124,23 @@ def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, 
                  failed={h.value for h in result.failed}, nbytes=sum(sizes.get(o, 0) for o in moved))
 
 
+MAX_SMALL_FILE = 16 << 20  # bytes: a ref, the index or a record larger than this is refused
+
+
 def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
-             report: Advance = ignore, subdir: str = "files/sha256") -> Moved:
+             report: Advance = ignore, subdir: str = "files/sha256", limits: dict[str, int] | None = None) -> Moved:
     """Copy *oids* from the remote into staging, verify each, and ``adopt`` it; tell *report* the bytes.
 
     Objects that did not arrive are told apart: ``missing`` when the remote does not have them
-    (someone never pushed them), ``failed`` when it does.
+    (someone never pushed them), ``failed`` when it does. *limits* (id -> bytes, what the
+    records declare) bounds what a local-folder remote's files may hold.
     """
     if not oids:
         return Moved()
     remove_stale_tmp(repo.tmp_dir)
     if local_copy.usable(remote) and subdir == "files/sha256":
         moved = Moved()
-        moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, report))
+        moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, report, limits))
     else:
         moved = _download_staged(repo, remote, src_db, oids, adopt, jobs, report, subdir)
     if subdir == "files/sha256":
@@ -170,6 +174,9 @@ def _download_staged(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, 
         rest = set(oids)
         if subdir == "files/sha256":  # big objects: one pass from the server to store and work tree
             rest -= moved.absorb(*stream.pull(remote, repo.store, rest, report))
+        if local_copy.usable(remote):  # records: only regular files, of a bounded size
+            rest -= moved.absorb(*local_copy.pull_small(remote, subdir, sorted(rest), staging, adopt,
+                                                        MAX_SMALL_FILE))
         if ssh_bulk.usable(remote, len(rest)):
             try:
                 adopted, corrupt = ssh_bulk.pull(remote, sorted(rest), staging, adopt, subdir, report)
@@ -213,7 +220,7 @@ def index_path(remote: Remote) -> str:
 def read_remote_index(remote: Remote) -> list[str]:
     """Artifact names listed in ``refs/index.json`` (so plain HTTP remotes need no listing)."""
     try:
-        names = json.loads(remote.fs.cat_file(index_path(remote)))
+        names = json.loads(_read_small(remote, index_path(remote), "refs/index.json"))
     except FileNotFoundError:
         return []
     except ValueError:
@@ -233,7 +240,7 @@ def read_remote_refs(remote: Remote) -> list[ArtifactRef]:
         refs = []
         for name in sorted(set(read_remote_index(remote))):
             try:
-                raw = remote.fs.cat_file(ref_path(remote, name))
+                raw = _read_small(remote, ref_path(remote, name), f"remote ref {name}.json")
             except FileNotFoundError:
                 continue
             refs.append(_parse_ref(raw, f"{name}.json"))
@@ -242,6 +249,28 @@ def read_remote_refs(remote: Remote) -> list[ArtifactRef]:
         raise
     except Exception as exc:  # noqa: BLE001
         raise explain(remote, exc) from None
+
+
+def _read_small(remote: Remote, path: str, shown: str) -> bytes:
+    """A ref or the index: at most MAX_SMALL_FILE bytes, from a regular file (local folders).
+
+    Raises:
+        CorruptRecordError: a link, pipe or device, or a larger file.
+        FileNotFoundError: it is not there.
+    """
+    try:
+        if local_copy.usable(remote):
+            data = local_copy.read_small(path, MAX_SMALL_FILE)
+        else:
+            with remote.fs.open(path, "rb") as fobj:
+                data = fobj.read(MAX_SMALL_FILE + 1)
+    except RefusedFileError as exc:
+        raise CorruptRecordError(f"remote {remote.name!r}: {shown} is refused: {exc.message}",
+                                 hint=exc.hint) from None
+    if len(data) > MAX_SMALL_FILE:
+        raise CorruptRecordError(f"remote {remote.name!r}: {shown} is larger than {MAX_SMALL_FILE} bytes",
+                                 hint=RefusedFileError.default_hint)
+    return data
 
 
 def _parse_ref(raw: bytes, filename: str) -> ArtifactRef:
