@@ -19,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import LockTimeoutError, RefusedFileError
+from .errors import LockTimeoutError, RefusedFileError, not_writable
 
 TMP_MARK = ".hpcfair-tmp-"
+READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)  # a write the system refuses
 
 
 _counter = itertools.count()
@@ -305,7 +306,12 @@ class RepoLock:
             self._fd = None
 
     def _acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno in READ_ONLY_ERRNOS:
+                raise not_writable(self.path.parent, exc) from None
+            raise
         deadline = time.monotonic() + self.timeout
         while True:
             try:

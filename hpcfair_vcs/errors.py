@@ -195,6 +195,19 @@ class EnvironmentMissingError(HpcfairError):
     exit_code = EXIT_ENVIRONMENT
 
 
+class ReadOnlyRepositoryError(EnvironmentMissingError, PermissionError):
+    """The repository's .hpcfair folder, or a part of it, cannot be written by this user."""
+
+    default_hint = ("`ls -ld .hpcfair .hpcfair/*` shows who may write it; ask its owner for write access, "
+                    "or work in your own clone")
+
+
+def not_writable(folder: object, exc: OSError) -> ReadOnlyRepositoryError:
+    """The error for a write into the repository's *folder* that the system refused."""
+    return ReadOnlyRepositoryError(f"cannot write to {folder}: {exc.strerror or exc}, so the repository "
+                                   "cannot be changed")
+
+
 class UnsupportedFormatError(EnvironmentMissingError):
     default_hint = "upgrade hpcfair: pip install -U hpcfair"
 

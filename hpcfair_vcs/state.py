@@ -46,15 +46,25 @@ class StateCache:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, ino INTEGER, "
-                "size INTEGER, mtime INTEGER, ctime INTEGER, oid TEXT)")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, fingerprint TEXT, oid TEXT)")
+            try:
+                self._db = self._open(self.path)
+            except sqlite3.DatabaseError:  # read-only or unreadable: a cache, so work without it
+                self._db = self._open(":memory:")
         return self._db
+
+    @staticmethod
+    def _open(where: Path | str) -> sqlite3.Connection:
+        db = sqlite3.connect(where, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, ino INTEGER, "
+                       "size INTEGER, mtime INTEGER, ctime INTEGER, oid TEXT)")
+            db.execute("CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, fingerprint TEXT, oid TEXT)")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get(self, relpath: str, st: os.stat_result) -> str | None:
         row = self._conn().execute(

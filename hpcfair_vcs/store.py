@@ -22,8 +22,8 @@ from typing import BinaryIO
 
 from . import tree as tree_mod
 from ._direct_copy import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
-from ._io import flush_files, fsync_dir, open_regular, tmp_name, unlink_quietly, write_all
-from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError
+from ._io import READ_ONLY_ERRNOS, flush_files, fsync_dir, open_regular, tmp_name, unlink_quietly, write_all
+from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError, not_writable
 from .progress import Advance, ignore
 
 BLOCK = 4 << 20
@@ -149,13 +149,18 @@ class ObjectStore:
         spare = os.fspath(tmp_name(self.tmp_dir, "spare-")) if big and self.make_spares else None
         fds = [source] if isinstance(source, int) else []
         try:
-            fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE))
+            fds.append(self._create(tmp, OBJECT_MODE))
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        try:
             if big:
                 if isinstance(source, int):
                     read_past_cache_if_cold(source, size_hint)
                 sinks = [Sink(fds[-1], set_direct(fds[-1]), flush_early=True)]
                 if spare is not None:
-                    fds.append(os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SPARE_MODE))
+                    fds.append(self._create(spare, SPARE_MODE))
                     sinks.append(Sink(fds[-1], direct=False))
                 digest = hashlib.sha256()
                 size = pump(source, sinks, digest, progress)
@@ -176,12 +181,25 @@ class ObjectStore:
         # hashed just now, so this heals an object that rotted since (at the cost of a rename).
         return Staged(oid, size, tmp, existed=self.exists(oid), spare=spare)
 
+    def _create(self, path: str | Path, mode: int) -> int:
+        """A new file in tmp/ for writing.
+
+        Raises:
+            ReadOnlyRepositoryError: tmp/ is not writable here.
+        """
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except OSError as exc:
+            if exc.errno in READ_ONLY_ERRNOS:
+                raise not_writable(self.tmp_dir, exc) from None
+            raise
+
     def stage_bytes(self, data: bytes, oid: str) -> Staged:
         """Stage *data* under the given *oid* (used for tree manifests)."""
         if self.exists(oid):
             return Staged(oid, len(data), None, existed=True)
         tmp = tmp_name(self.tmp_dir)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+        fd = self._create(tmp, OBJECT_MODE)
         try:
             os.write(fd, data)
         finally:
@@ -197,10 +215,16 @@ class ObjectStore:
         touched: set[str] = set()
         for item in pending:
             shard = item.oid[:2]
-            if shard not in touched:
-                self._ensure_shard(self.root / shard)
-                touched.add(shard)
-            os.replace(item.tmp, self.location(item.oid))  # created with OBJECT_MODE: the umask can only narrow it
+            try:
+                if shard not in touched:
+                    self._ensure_shard(self.root / shard)
+                    touched.add(shard)
+                os.replace(item.tmp, self.location(item.oid))  # created with OBJECT_MODE: the umask can only narrow it
+            except OSError as exc:
+                if exc.errno in READ_ONLY_ERRNOS:
+                    self.discard(pending)
+                    raise not_writable(self.root / shard, exc) from None
+                raise
             item.tmp = None
             if item.spare is not None:
                 self._spares[item.oid] = item.spare

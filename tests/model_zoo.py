@@ -116,6 +116,18 @@ def save_keras(path: Path) -> Path:
     return path
 
 
+def save_keras_lambda(path: Path) -> Path:
+    """A Keras model with a Lambda layer: its Python code is stored in the file, and loading it runs that code."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,), name="x")
+    doubled = keras.layers.Lambda(lambda t: t * 2.0, name="double")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(doubled))
+    model.save(path)
+    return path
+
+
 def save_saved_model(path: Path) -> Path:
     decoder().export(str(path), verbose=False)
     return path

@@ -400,3 +400,21 @@ def test_a_version_record_that_lies_about_the_size_is_refused(tmp_path, cli, mon
     result = cli("pull", "m", code=3)
     assert message in result.stderr + result.stdout, (result.stdout, result.stderr)
     assert not (b / "models" / "m.bin").exists()
+
+
+# --- model files --------------------------------------------------------------------------------
+
+@pytest.mark.frameworks
+def test_a_keras_file_with_python_code_is_refused_naming_trust_pickle(repo, cli, monkeypatch):
+    pytest.importorskip("tf2onnx")
+    from . import model_zoo
+
+    model_zoo.save_keras_lambda(repo / "lam.keras")
+    monkeypatch.setenv("HPCFAIR_AUTO_CONVERT", "1")
+    result = cli("add", "lam.keras", "--json", code=1)
+    conversion = json.loads(result.stdout)["items"][0]["conversion"]
+    assert conversion["error"] == "UntrustedPickleError", conversion
+    assert "holds Python code" in conversion["message"] and "--trust-pickle" in conversion["hint"]
+    assert "safe_mode" not in result.stdout + result.stderr and "complete" not in conversion["hint"]
+    trusted = cli.json("convert", "lam", "--trust-pickle")
+    assert trusted["artifact"] == "lam.onnx" and trusted["parity"]["max_abs"] < 1e-4

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CommandFailedError, ConversionError, ModelLoadError, UsageError, describe
+from ..errors import CommandFailedError, ConversionError, ModelLoadError, UntrustedPickleError, UsageError, describe
 from .base import ConvertOptions, Converter
 from .signature import BATCH, TensorSpec
 
@@ -50,6 +50,10 @@ class TensorFlowConverter(Converter):
         try:
             model = keras.models.load_model(str(path), compile=False, safe_mode=not options.trust_pickle)
         except Exception as exc:  # noqa: BLE001 - h5py, zipfile and keras raise many types
+            if "safe_mode" in str(exc):  # keras refused to deserialize Python code stored in the file
+                raise UntrustedPickleError(
+                    f"{path.name} holds Python code (a Lambda layer, say): loading it would run that code",
+                    hint="pass --trust-pickle only if you trust whoever made this file") from None
             raise ModelLoadError(f"cannot read {path.name} as a Keras model: {describe(exc)}") from None
         inputs = [TensorSpec(_plain_name(t), _shape(t.shape), str(t.dtype)) for t in (model.inputs or [])]
         return LoadedTensorFlow("keras", model, path, inputs)
