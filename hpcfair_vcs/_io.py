@@ -9,32 +9,18 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import itertools
 import os
 import stat
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .errors import LockTimeoutError, RefusedFileError, not_writable
+from .tmpfiles import tmp_name
 
-TMP_MARK = ".hpcfair-tmp-"
 READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)  # a write the system refuses
-
-
-_counter = itertools.count()
-_session = uuid.uuid4().hex[:8]
-
-
-def tmp_name(directory: Path, stem: str = "") -> Path:
-    """A unique temporary path inside *directory* (same file system as the target).
-
-    The name carries the writer's pid, so files of a killed process can be told apart.
-    """
-    return directory / f"{TMP_MARK}{stem}{os.getpid()}-{_session}{next(_counter)}"
 
 
 def copy_file(src: str | os.PathLike, dst: str | os.PathLike, mode: int,
@@ -227,56 +213,6 @@ def start_writeback(fd: int, offset: int, count: int) -> None:
             _sync_file_range = False
     if _sync_file_range:
         _sync_file_range(fd, offset, count, _SYNC_FILE_RANGE_WRITE)
-
-
-def remove_stale_tmp(directory: Path, older_than: float = 0.0) -> int:
-    """Delete temporary files whose writing process is gone; return the count.
-
-    In a folder that other machines write too (a shared remote), a pid says little:
-    *older_than* (seconds) keeps files that were modified more recently.
-    """
-    removed = 0
-    cutoff = time.time() - older_than
-    try:
-        entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return 0
-    for entry in entries:
-        if not entry.name.startswith(TMP_MARK):
-            continue
-        try:
-            pid = _pid_in_tmp_name(entry.name)
-            if not _pid_alive(pid) and (not older_than or entry.stat(follow_symlinks=False).st_mtime < cutoff):
-                if entry.is_dir(follow_symlinks=False):
-                    import shutil
-
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
-
-
-def _pid_in_tmp_name(name: str) -> int:
-    """The pid that :func:`tmp_name` wrote into *name* (0 when unreadable)."""
-    parts = name.split("-")
-    return int(parts[-2]) if len(parts) >= 2 and parts[-2].isdigit() else 0
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RepoLock:

@@ -4,7 +4,9 @@ Each file is created under a temporary name beside its destination and
 renamed over it, so a killed checkout leaves every file either old or new.
 A folder that does not exist yet is built whole under a temporary name and
 renamed into place once (``build_folder``): it appears complete or not at all,
-without a rename per file.
+without a rename per file. Both are made in the store's ``tmp/`` when it is on
+the work tree's file system, so a killed checkout leaves nothing that git sees
+(its leftovers there are removed once their owner is gone: tmpfiles.py).
 Link types are tried in the configured order (default ``reflink``, ``copy``):
 
 - ``reflink``: a copy-on-write clone (btrfs, xfs); editing it never touches the object.
@@ -25,7 +27,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ._io import copy_file, tmp_name, unlink_quietly
+from ._io import copy_file, unlink_quietly
+from .tmpfiles import tmp_name
 from .progress import Advance, ignore
 from .store import ObjectStore
 
@@ -68,11 +71,29 @@ def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]
         MissingObjectError: the object is not stored.
         OSError: every link type failed.
     """
-    tmp = tmp_name(dest.parent)
+    devices = _devices(store, oid, dest.parent)
+    staging = _staging(store, dest.parent, devices)
+    try:
+        return _place(store, oid, dest, link_types, staging, devices)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV or staging == dest.parent:
+            raise
+        return _place(store, oid, dest, link_types, dest.parent, devices)  # another mount of the same disk
+
+
+def _staging(store: ObjectStore, folder: Path, devices: tuple[int, int]) -> Path:
+    """Where a new work-tree file or folder is made before it is renamed into *folder*: the store's
+    tmp/ when that is on the same file system (so git never sees a half-made file), else *folder*."""
+    return store.tmp_dir if devices[0] == devices[1] else folder
+
+
+def _place(store: ObjectStore, oid: str, dest: Path, link_types: list[str], staging: Path,
+           devices: tuple[int, int]) -> str:
+    tmp = tmp_name(staging)
     if _from_spare(store, oid, tmp):
         kind = "copy"
     else:
-        kind = _link(store.location(oid), tmp, link_types, _devices(store, oid, dest.parent))
+        kind = _link(store.location(oid), tmp, link_types, devices)
     try:
         os.replace(tmp, dest)
     except OSError:
@@ -94,7 +115,19 @@ def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_
         OSError: every link type failed, or *dest* appeared meanwhile.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    building = tmp_name(dest.parent)
+    devices = _devices(store, next(iter(manifest.values())), dest.parent) if manifest else (0, 0)
+    staging = _staging(store, dest.parent, devices)
+    try:
+        return _build(store, manifest, dest, link_types, on_file, staging, devices)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV or staging == dest.parent:
+            raise
+        return _build(store, manifest, dest, link_types, on_file, dest.parent, devices)
+
+
+def _build(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types: list[str], on_file: Advance,
+           staging: Path, devices: tuple[int, int]) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
+    building = tmp_name(staging)
     base = os.fspath(building) + os.sep
     written: list[tuple[str, os.stat_result, str]] = []
     kind = None
@@ -102,7 +135,6 @@ def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_
         os.mkdir(building)
         for folder in sorted({rel.rpartition("/")[0] for rel in manifest} - {""}):
             os.makedirs(base + folder, exist_ok=True)
-        devices = _devices(store, next(iter(manifest.values())), building) if manifest else (0, 0)
         for relpath, oid in manifest.items():
             target = base + relpath
             try:

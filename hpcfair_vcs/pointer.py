@@ -25,9 +25,10 @@ from pathlib import Path
 
 from ._io import atomic_write
 from .errors import CorruptPointerError, PathNotFoundError, UnreadableFileError
-from .records import PID_PREFIX, is_count
+from .records import PID_PREFIX
 from .refs import KINDS, NAME_RE, is_record_id
 from .tree import is_valid_oid
+from .validate import is_count
 
 SUFFIX = ".hpcfair"
 POINTER_FORMAT = 1

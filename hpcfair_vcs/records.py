@@ -20,21 +20,14 @@ from typing import Any, TypeVar
 from ._io import atomic_write
 from .errors import CorruptRecordError, VersionNotFoundError
 from .refs import KINDS, NAME_RE, is_record_id
-from .tree import is_tracked_path, is_valid_oid
+from .tree import is_tree, is_valid_oid
+from .validate import is_count, is_str_list, is_tracked_path, refuse_bad_fields
 
 PID_PREFIX = "hpcfair:"
 _HEX = re.compile(r"[0-9a-f]+")
 MIN_PREFIX = 7
 
 T = TypeVar("T", bound="Record")
-
-
-MAX_COUNT = 1 << 53  # bytes (8 PiB) or files: larger counts come from a lying record, not from real data
-
-
-def is_count(value: Any) -> bool:
-    """A whole number from 0 to MAX_COUNT (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
 
 def canonical_bytes(doc: dict[str, Any]) -> bytes:
@@ -59,7 +52,8 @@ class Record:
 
     @classmethod
     def from_dict(cls: type[T], doc: dict[str, Any]) -> T:
-        if doc.get("type") != cls.TYPE:
+        """Raises ValueError or TypeError for anything but a well-formed record of this type."""
+        if not isinstance(doc, dict) or doc.get("type") != cls.TYPE:
             raise ValueError(f"not a {cls.TYPE} record")
         names = {f.name for f in fields(cls)}
         record = cls(**{k: v for k, v in doc.items() if k in names})
@@ -112,10 +106,9 @@ class VersionRecord(Record):
             (not is_count(obj.get("size")) or not is_count(obj.get("nfiles")), "object.size"),
             (not is_tracked_path(self.path), "path"),
             (not all(v is None or is_record_id(v) for v in (self.parent, self.metadata, self.provenance)), "links"),
+            (not isinstance(self.created, str) or not isinstance(self.tool, dict), "created"),
         ]
-        bad = [name for wrong, name in problems if wrong]
-        if bad:
-            raise ValueError(f"bad {', '.join(bad)}")
+        refuse_bad_fields(problems)
 
 
 @dataclass
@@ -131,6 +124,30 @@ class MetadataRecord(Record):
     framework: str = ""  # torch | tensorflow | sklearn | onnx, for models
     signature: dict[str, Any] = field(default_factory=dict)  # convert.signature.Signature as a dict
 
+    def check(self) -> None:
+        refuse_bad_fields([
+            (not isinstance(self.name, str) or not NAME_RE.fullmatch(self.name), "name"),
+            (self.kind not in KINDS, "kind"),
+            (not all(isinstance(v, str) for v in (self.description, self.license, self.framework)), "description"),
+            (not is_str_list(self.authors), "authors"),
+            (not _is_signature(self.signature), "signature"),
+        ])
+
+
+def _is_signature(value: Any) -> bool:
+    """A signature as convert.signature writes it: {"inputs"/"outputs": [{"name", "shape", "dtype"}]}."""
+    if not isinstance(value, dict) or not set(value) <= {"inputs", "outputs"}:
+        return False
+    for tensors in value.values():
+        if not isinstance(tensors, list) or not all(
+                isinstance(t, dict) and set(t) <= {"name", "shape", "dtype"} and isinstance(t.get("name"), str)
+                and isinstance(t.get("dtype", ""), str)
+                and isinstance(t.get("shape", []), list)
+                and all(isinstance(d, (int, str)) and not isinstance(d, bool) for d in t.get("shape", []))
+                for t in tensors):
+            return False
+    return True
+
 
 @dataclass
 class ProvenanceRecord(Record):
@@ -145,6 +162,17 @@ class ProvenanceRecord(Record):
     results: dict[str, Any] = field(default_factory=dict)  # parity numbers, sizes, ...
     runtime: str | None = None  # id of the RuntimeRecord of the machine that made it
 
+    def check(self) -> None:
+        refuse_bad_fields([
+            (not isinstance(self.activity, str), "activity"),
+            (not isinstance(self.derived_from, list) or not all(is_record_id(v) for v in self.derived_from),
+             "derived_from"),
+            (not isinstance(self.source_oids, list) or not all(isinstance(o, str) and is_valid_oid(o)
+                                                               for o in self.source_oids), "source_oids"),
+            (not all(isinstance(v, dict) for v in (self.generated_by, self.parameters, self.results)), "parameters"),
+            (self.runtime is not None and not is_record_id(self.runtime), "runtime"),
+        ])
+
 
 @dataclass
 class RuntimeRecord(Record):
@@ -156,6 +184,13 @@ class RuntimeRecord(Record):
     packages: dict[str, str]
     hardware: dict[str, Any]
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        refuse_bad_fields([
+            (not isinstance(self.python, str), "python"),
+            (not all(isinstance(v, dict) for v in (self.platform, self.packages, self.hardware,
+                                                    self.hyperparameters)), "platform"),
+        ])
 
 
 RECORD_TYPES = {cls.TYPE: cls for cls in (VersionRecord, MetadataRecord, ProvenanceRecord, RuntimeRecord)}

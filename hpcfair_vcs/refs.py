@@ -17,7 +17,8 @@ from typing import Any
 
 from ._io import atomic_write
 from .errors import ArtifactNotFoundError, CorruptRecordError, HpcfairError, InvalidNameError
-from .tree import is_tracked_path, is_tree, is_valid_oid
+from .tree import is_tree, is_valid_oid
+from .validate import is_tracked_path, refuse_bad_fields
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 RESERVED_TAGS = {"latest"}
@@ -89,9 +90,7 @@ class ArtifactRef:
                                      for t, v in tags.items()), "tags"),
             (ref.metadata is not None and not is_record_id(ref.metadata), "metadata"),
         ]
-        bad = [field_name for wrong, field_name in problems if wrong]
-        if bad:
-            raise ValueError(f"bad {', '.join(bad)}")
+        refuse_bad_fields(problems)
         return ref
 
 

@@ -12,7 +12,8 @@ On-disk layout (pinned by tests/test_layout.py, drawn again in docs/architecture
     ├── records/            content-addressed version, metadata, provenance, runtime records
     ├── refs/
     │   └── artifacts/      NAME.json: versions and tags of one artifact
-    ├── tmp/                staging for atomic writes; a pull's spare work-tree copies
+    ├── tmp/                staging for atomic writes and new work-tree files; a pull's spare copies
+    ├── owners/             a locked file per process writing here: what owns its temporary files
     ├── state.db            stat cache (inode, size, mtime, ctime -> sha256)
     └── lock                repository lock (flock)
 
@@ -36,10 +37,11 @@ from .records import RecordStore
 from .refs import RefStore
 from .state import StateCache
 from .store import ObjectStore
+from .tmpfiles import register_repository
 
 CONTROL_DIR = ".hpcfair"
 FORMAT_VERSION = 1
-SUBDIRS = ("files/sha256", "records", "refs/artifacts", "tmp")
+SUBDIRS = ("files/sha256", "records", "refs/artifacts", "tmp", "owners")
 CONFIG_HEADER = "# hpcfair settings shared with everyone who clones this repository (docs/config.md).\n"
 LOCAL_CONFIG_HEADER = "# hpcfair machine-local settings and secrets: never committed.\n"
 
@@ -54,6 +56,8 @@ class Repo:
         self._ensure_subdirs()
         self.config = config_mod.load(self.control, overrides)
         self.tmp_dir = self.control / "tmp"
+        self.owners_dir = self.control / "owners"
+        register_repository(self.root, self.owners_dir)
         self.store = ObjectStore(self.control / "files" / "sha256", self.tmp_dir)
         self.records = RecordStore(self.control / "records", self.tmp_dir)
         self.refs = RefStore(self.control / "refs", self.tmp_dir)

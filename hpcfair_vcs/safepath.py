@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from .errors import PathOutsideRepoError
-from .tree import MANAGED_DIRS
+from .validate import MANAGED_DIRS
 
 
 def check_writable(root: Path, path: Path) -> Path:

@@ -22,7 +22,8 @@ from typing import BinaryIO
 
 from . import tree as tree_mod
 from ._direct_copy import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
-from ._io import READ_ONLY_ERRNOS, flush_files, fsync_dir, open_regular, tmp_name, unlink_quietly, write_all
+from ._io import READ_ONLY_ERRNOS, flush_files, fsync_dir, open_regular, unlink_quietly, write_all
+from .tmpfiles import tmp_name
 from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError, not_writable
 from .progress import Advance, ignore
 

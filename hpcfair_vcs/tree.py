@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 
 from .errors import CorruptObjectError
+from .validate import is_safe_relpath
 
 TREE_SUFFIX = ".dir"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -38,28 +38,6 @@ def tree_bytes(entries: dict[str, str]) -> bytes:
 
 def tree_oid(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest() + TREE_SUFFIX
-
-
-MAX_PATH_BYTES, MAX_NAME_BYTES = 4096, 255  # Linux's PATH_MAX and NAME_MAX
-MANAGED_DIRS = (".hpcfair", ".git")  # the repository's own folders: never a tracked path's first part
-
-
-def is_safe_relpath(relpath: str) -> bool:
-    """True for a relative posix path that stays inside its folder: no ``..``, ``.``, empty part,
-    backslash, control character (NUL, newline, ...) or ``.git`` part (git's own rule), and of a
-    length every file system takes."""
-    if not isinstance(relpath, str) or not relpath or relpath.startswith("/") or "\\" in relpath:
-        return False
-    if any(ord(char) < 32 or char == "\x7f" for char in relpath) or len(os.fsencode(relpath)) > MAX_PATH_BYTES:
-        return False
-    parts = relpath.split("/")
-    return all(part not in ("", ".", "..") and part.lower() != ".git" and len(os.fsencode(part)) <= MAX_NAME_BYTES
-               for part in parts)
-
-
-def is_tracked_path(relpath: str) -> bool:
-    """A safe path for tracked data (refs, records): also not inside ``.hpcfair/`` or ``.git/``."""
-    return is_safe_relpath(relpath) and relpath.split("/", 1)[0] not in MANAGED_DIRS
 
 
 def parse_tree(data: bytes, oid: str = "") -> dict[str, str]:

@@ -12,12 +12,13 @@ import stat as stat_mod
 from pathlib import Path
 from typing import NamedTuple
 
-from ._io import TMP_MARK
+from .tmpfiles import TMP_MARK
 from .errors import PathNotFoundError, PathOutsideRepoError, UnreadableFileError
 from .pointer import SUFFIX
 from .state import StateCache, fingerprint
 from .store import hash_file
-from .tree import is_safe_relpath, tree_bytes, tree_oid
+from .tree import tree_bytes, tree_oid
+from .validate import is_safe_relpath
 
 CONTROL_DIRS = {".git", ".hpcfair", ".dvc", "node_modules", "__pycache__"}
 

@@ -90,6 +90,43 @@ def test_kill_during_checkout(repo, delay):
     assert [e.state for e in api.status(repo=repo).entries] == ["in sync"]
 
 
+def wait_for(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_killed_checkout_that_lingers_as_a_zombie_leaves_nothing_git_sees(make_repo):
+    """Killed by a scheduler's timeout and never reaped (its pid still answers kill(pid, 0)): its
+    half-built folder was never in the work tree, and the next checkout removes it all the same."""
+    repo = make_repo(git=True)
+    make_dataset(repo / "ds", files=3000, size=256)
+    expected = {p.relative_to(repo): p.read_bytes() for p in (repo / "ds").rglob("*") if p.is_file()}
+    run_hpcfair("add", "ds", cwd=repo)
+    import shutil
+
+    shutil.rmtree(repo / "ds")
+    tmp = repo / ".hpcfair" / "tmp"
+    proc = start(["checkout", "ds"], repo)
+    try:
+        wait_for(lambda: any(p.is_dir() for p in tmp.iterdir()))  # building the folder
+        proc.send_signal(signal.SIGKILL)  # and nobody reaps it
+        wait_for(lambda: open(f"/proc/{proc.pid}/stat").read().split(") ")[1][0] == "Z")
+        os.kill(proc.pid, 0)  # a pid check would think it alive
+        untracked = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
+                                   capture_output=True, text=True, check=True).stdout
+        assert "ds/" not in untracked and ".hpcfair-tmp" not in untracked, untracked
+        assert any(p.is_dir() for p in tmp.iterdir())  # the leftover, out of git's view
+        run_hpcfair("checkout", "ds", "--force", cwd=repo)
+    finally:
+        proc.wait()
+    got = {p.relative_to(repo): p.read_bytes() for p in (repo / "ds").rglob("*") if p.is_file()}
+    assert got == expected
+    assert not any(p.is_dir() for p in tmp.iterdir())
+    assert [p for p in repo.rglob(".hpcfair-tmp-*") if ".hpcfair/" not in os.fspath(p)] == []
+
+
 def test_kill_during_gc(repo):
     make_dataset(repo / "ds", files=3000, size=64)
     make_dataset(repo / "keep", files=10, size=64, seed=9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from hpcfair_vcs import api
+from hpcfair_vcs.tmpfiles import tmp_name
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write
@@ -47,7 +48,7 @@ def test_gc_keeps_objects_named_only_by_pointer_files(repo, tmp_path):
 def test_gc_removes_temp_files_of_dead_processes(repo):
     stale = repo / ".hpcfair" / "tmp" / ".hpcfair-tmp-999999-abcdef"
     stale.write_bytes(b"left by a killed add")
-    mine = repo / ".hpcfair" / "tmp" / f".hpcfair-tmp-{os.getpid()}-abcdef"
+    mine = tmp_name(repo / ".hpcfair" / "tmp")  # owned by this process, which is alive
     mine.write_bytes(b"in progress")
     assert api.gc().removed_tmp == 1
     assert not stale.exists() and mine.exists()

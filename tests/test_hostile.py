@@ -1,9 +1,11 @@
-"""Hostile input: what a remote or a clone says is checked before anything acts on it.
+"""Hostile input: what a remote, a clone or a model file says is checked before anything acts on it.
 
-An evil remote here is a local folder whose refs and records were rewritten after a real push;
-records keep valid ids (the attacker re-hashes them), so only the checks of their values stand
-between the remote and the work tree. Each case asserts the exit code and that nothing outside
-the repository was written.
+An evil remote here is a local folder, or a folder served by the real SSH server, whose refs and
+records were rewritten after a real push; records keep valid ids (the attacker re-hashes them),
+so only the checks of their values stand between the remote and the work tree. An evil clone is a
+repository whose committed files (config, links, names) were crafted. Each case asserts the exit
+code and that nothing outside the repository was written, read, deleted or run, and that no
+secret shows. docs/security.md says which rule each attack tests.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,18 +25,28 @@ from hpcfair_vcs.records import VersionRecord, canonical_bytes
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write
-from .remote_fixtures import new_repo, servers  # noqa: F401 - a fixture
+from .remote_fixtures import RemoteSpec, new_repo, servers  # noqa: F401 - a fixture
 
 
-def pushed(tmp_path: Path) -> tuple[Path, Path]:
-    """A repository with one pushed file, and its local-folder remote."""
+@pytest.fixture(params=["local", "ssh"])
+def remote_spec(request, servers, tmp_path):
+    """The evil remote: a local folder, or the same files served by the real sshd."""
+    return RemoteSpec(request.param, servers.get(request.param), tmp_path, unique=tmp_path.name[-30:].replace("_", "-"))
+
+
+def local_spec(tmp_path: Path) -> RemoteSpec:
+    return RemoteSpec("local", None, tmp_path, unique="")
+
+
+def pushed(tmp_path: Path, spec: RemoteSpec | None = None) -> tuple[Path, Path]:
+    """A repository with one pushed file, and the folder that holds its remote's files."""
+    spec = spec or local_spec(tmp_path)
     a = new_repo(tmp_path / "a")
     write(a / "models" / "m.bin", b"model bytes")
     api.add(["models/m.bin"], repo=a)
-    remote = tmp_path / "remote"
-    api.remote_add("origin", os.fspath(remote), {}, repo=a, default=True)
+    api.remote_add("origin", spec.url, dict(spec.options), repo=a, default=True)
     assert api.push(repo=a).exit_code == 0
-    return a, remote
+    return a, spec.disk
 
 
 def put_record(remote: Path, doc: dict) -> str:
@@ -50,9 +63,10 @@ def evil_ref(remote: Path, **changes) -> None:
     path.write_text(json.dumps({**doc, **changes}))
 
 
-def clone(tmp_path: Path, remote: Path) -> Path:
+def clone(tmp_path: Path, remote: Path, spec: RemoteSpec | None = None) -> Path:
+    spec = spec or local_spec(tmp_path)
     b = new_repo(tmp_path / "b")
-    api.remote_add("origin", os.fspath(remote), {}, repo=b, default=True)
+    api.remote_add("origin", spec.url, dict(spec.options), repo=b, default=True)
     return b
 
 
@@ -65,10 +79,10 @@ ESCAPES = ["../../evil/x.bin", "/tmp/evil-abs/x.bin", "models/../../evil.bin", "
 
 
 @pytest.mark.parametrize("path", ESCAPES)
-def test_a_remote_ref_whose_path_escapes_is_refused(tmp_path, cli, monkeypatch, path):
-    a, remote = pushed(tmp_path)
+def test_a_remote_ref_whose_path_escapes_is_refused(tmp_path, cli, monkeypatch, path, remote_spec):
+    a, remote = pushed(tmp_path, remote_spec)
     evil_ref(remote, path=path)
-    b = clone(tmp_path, remote)
+    b = clone(tmp_path, remote, remote_spec)
     monkeypatch.chdir(b)
     err = cli("pull", "m", code=3).stderr
     assert "remote ref m.json is unreadable: bad path" in err
@@ -76,14 +90,14 @@ def test_a_remote_ref_whose_path_escapes_is_refused(tmp_path, cli, monkeypatch, 
 
 
 @pytest.mark.parametrize("path", ESCAPES)
-def test_a_remote_version_record_whose_path_escapes_is_refused(tmp_path, cli, monkeypatch, path):
-    a, remote = pushed(tmp_path)
+def test_a_remote_version_record_whose_path_escapes_is_refused(tmp_path, cli, monkeypatch, path, remote_spec):
+    a, remote = pushed(tmp_path, remote_spec)
     ref = json.loads((remote / "refs" / "artifacts" / "m.json").read_text())
     head = ref["versions"][-1]
     record = json.loads((remote / "records" / head[:2] / head[2:]).read_bytes())
     evil_id = put_record(remote, {**record, "path": path})
     evil_ref(remote, versions=[evil_id])
-    b = clone(tmp_path, remote)
+    b = clone(tmp_path, remote, remote_spec)
     monkeypatch.chdir(b)
     err = cli("pull", f"hpcfair:{evil_id}", code=3).stderr
     assert "bad path" in err, err
@@ -95,10 +109,11 @@ def test_a_remote_version_record_whose_path_escapes_is_refused(tmp_path, cli, mo
     ({"tags": ["prod"]}, "tags"), ({"tags": {"prod": "../x"}}, "tags"), ({"versions": "abc"}, "versions"),
     ({"kind": "virus"}, "kind"), ({"metadata": 7}, "metadata"), ({"name": "../m"}, "name"),
 ])
-def test_a_malformed_remote_ref_is_an_integrity_failure_naming_the_file(tmp_path, cli, monkeypatch, changes, field):
-    a, remote = pushed(tmp_path)
+def test_a_malformed_remote_ref_is_an_integrity_failure_naming_the_file(tmp_path, cli, monkeypatch, changes, field,
+                                                                        remote_spec):
+    a, remote = pushed(tmp_path, remote_spec)
     evil_ref(remote, **changes)
-    b = clone(tmp_path, remote)
+    b = clone(tmp_path, remote, remote_spec)
     monkeypatch.chdir(b)
     err = cli("fetch", code=3).stderr
     assert "remote ref m.json is unreadable" in err and field in err, err
@@ -385,20 +400,21 @@ def test_remote_refs_and_records_that_are_pipes_or_links_are_refused(tmp_path, c
 
 @pytest.mark.parametrize("declared, message", [
     (10 ** 18, "bad object.size"),  # no real data is that large: the record is refused when read
-    (5, "corrupt"),  # smaller than the file: it is not read past what was declared
+    (5, "corrupt|declares 5 bytes"),  # smaller than the file: a local folder's is not read past that
     (1000, "its record declares 1000 bytes in 1 files, but the data the remote sent has 11 bytes"),
 ])
-def test_a_version_record_that_lies_about_the_size_is_refused(tmp_path, cli, monkeypatch, declared, message):
-    a, remote = pushed(tmp_path)
+def test_a_version_record_that_lies_about_the_size_is_refused(tmp_path, cli, monkeypatch, declared, message,
+                                                              remote_spec):
+    a, remote = pushed(tmp_path, remote_spec)
     ref = json.loads((remote / "refs" / "artifacts" / "m.json").read_text())
     head = ref["versions"][-1]
     record = json.loads((remote / "records" / head[:2] / head[2:]).read_bytes())
     evil_id = put_record(remote, {**record, "object": {**record["object"], "size": declared}})
     evil_ref(remote, versions=[evil_id])
-    b = clone(tmp_path, remote)
+    b = clone(tmp_path, remote, remote_spec)
     monkeypatch.chdir(b)
     result = cli("pull", "m", code=3)
-    assert message in result.stderr + result.stdout, (result.stdout, result.stderr)
+    assert re.search(message, result.stderr + result.stdout), (result.stdout, result.stderr)
     assert not (b / "models" / "m.bin").exists()
 
 
@@ -418,3 +434,35 @@ def test_a_keras_file_with_python_code_is_refused_naming_trust_pickle(repo, cli,
     assert "safe_mode" not in result.stdout + result.stderr and "complete" not in conversion["hint"]
     trusted = cli.json("convert", "lam", "--trust-pickle")
     assert trusted["artifact"] == "lam.onnx" and trusted["parity"]["max_abs"] < 1e-4
+
+
+def test_a_big_object_streamed_over_ssh_is_not_read_past_its_declared_size(tmp_path, cli, monkeypatch, servers):
+    spec = RemoteSpec("ssh", servers.get("ssh"), tmp_path, unique=tmp_path.name[-30:].replace("_", "-"))
+    a = new_repo(tmp_path / "a")
+    write(a / "big.bin", os.urandom(17 << 20))  # streamed: BYPASS_FROM and more
+    api.add(["big.bin"], repo=a)
+    api.remote_add("origin", spec.url, dict(spec.options), repo=a, default=True)
+    assert api.push(repo=a).exit_code == 0
+    remote = spec.disk
+    ref = json.loads((remote / "refs" / "artifacts" / "big.json").read_text())
+    head = ref["versions"][-1]
+    record = json.loads((remote / "records" / head[:2] / head[2:]).read_bytes())
+    evil_id = put_record(remote, {**record, "object": {**record["object"], "size": 16 << 20}})
+    (remote / "refs" / "artifacts" / "big.json").write_text(json.dumps({**ref, "versions": [evil_id]}))
+    b = clone(tmp_path, remote, spec)
+    monkeypatch.chdir(b)
+    result = cli("pull", "big", "--json", code=3)
+    assert json.loads(result.stdout)["objects_corrupt"] and stored_bytes(b) == 0
+
+
+def test_a_stream_that_sends_more_than_declared_is_cut():
+    import io
+
+    from hpcfair_vcs.errors import RefusedFileError
+    from hpcfair_vcs.remotes.stream import _AtMost
+
+    bounded = _AtMost(io.BytesIO(b"x" * 100), 10, "remote:obj")
+    assert bounded.read(6) == b"x" * 6
+    with pytest.raises(RefusedFileError, match="more than the 10 bytes"):
+        bounded.read(50)
+    assert _AtMost(io.BytesIO(b"x" * 10), 10, "r").read(50) == b"x" * 10

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from hpcfair_vcs import pointer as pointer_mod
-from hpcfair_vcs._io import RepoLock, atomic_write, remove_stale_tmp, tmp_name
+from hpcfair_vcs._io import RepoLock, atomic_write
+from hpcfair_vcs.tmpfiles import remove_stale_tmp, tmp_name
 from hpcfair_vcs.errors import CorruptPointerError, CorruptRecordError, LockTimeoutError, PathNotFoundError
 from hpcfair_vcs.records import MetadataRecord, RecordStore, VersionRecord, canonical_bytes
 from hpcfair_vcs.refs import ArtifactRef, RefStore, StaleRefError
@@ -28,13 +29,56 @@ def test_atomic_write_replaces_and_sets_mode(tmp_path):
     assert os.listdir(tmp_path) == ["f"]
 
 
-def test_stale_tmp_names_carry_the_pid(tmp_path):
-    mine = tmp_name(tmp_path)
+def writer_holding_a_tmp_file(root):
+    """Another process that registered *root* as a repository and left a temporary file in it, then waits."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, %r)\n"
+        "from pathlib import Path\n"
+        "from hpcfair_vcs.tmpfiles import register_repository, tmp_name\n"
+        "register_repository(Path(%r), Path(%r))\n"
+        "path = tmp_name(Path(%r)); path.write_bytes(b'partial'); print(path.name, flush=True); time.sleep(60)\n")
+        % (os.getcwd(), str(root), str(root / "owners"), str(root / "work"))], stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().strip()
+
+
+def test_temporary_files_are_judged_by_their_owners_lock_not_by_a_pid(tmp_path):
+    from hpcfair_vcs.tmpfiles import register_repository
+
+    (tmp_path / "work").mkdir()
+    register_repository(tmp_path, tmp_path / "owners")
+    mine = tmp_name(tmp_path / "work")
     mine.write_bytes(b"")
-    (tmp_path / ".hpcfair-tmp-x-999999-abc").write_bytes(b"")
-    (tmp_path / "unrelated").write_bytes(b"")
-    assert remove_stale_tmp(tmp_path) == 1
-    assert sorted(os.listdir(tmp_path)) == sorted([mine.name, "unrelated"])
+    (tmp_path / "work" / ".hpcfair-tmp-x-999999-abc").write_bytes(b"")  # an older version's name: no owner
+    (tmp_path / "work" / ".hpcfair-tmp-0123456789abcdef.7").write_bytes(b"")  # an owner that is gone
+    (tmp_path / "work" / "unrelated").write_bytes(b"")
+    writer, theirs = writer_holding_a_tmp_file(tmp_path)
+    try:
+        assert remove_stale_tmp(tmp_path / "work") == 2
+        assert sorted(os.listdir(tmp_path / "work")) == sorted([mine.name, theirs, "unrelated"])
+        writer.kill()  # not reaped: a zombie, whose pid still answers kill(pid, 0)
+        deadline = __import__("time").monotonic() + 10
+        while remove_stale_tmp(tmp_path / "work") == 0 and __import__("time").monotonic() < deadline:
+            pass
+        os.kill(writer.pid, 0)
+        assert sorted(os.listdir(tmp_path / "work")) == sorted([mine.name, "unrelated"])
+    finally:
+        writer.kill()
+        writer.wait()
+    from hpcfair_vcs.tmpfiles import OWNER, remove_dead_owners
+
+    assert remove_dead_owners(tmp_path / "owners") == 1 and os.listdir(tmp_path / "owners") == [OWNER]
+
+
+def test_outside_a_repository_temporary_files_are_judged_by_age(tmp_path):
+    old, new = tmp_path / ".hpcfair-tmp-0123456789abcdef.1", tmp_path / ".hpcfair-tmp-0123456789abcdef.2"
+    old.write_bytes(b"")
+    new.write_bytes(b"")
+    os.utime(old, (0, 0))
+    assert remove_stale_tmp(tmp_path) == 0  # no age given: kept
+    assert remove_stale_tmp(tmp_path, older_than=3600) == 1 and os.listdir(tmp_path) == [new.name]
 
 
 def test_lock_times_out_with_the_holder_pid(tmp_path):

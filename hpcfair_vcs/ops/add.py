@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__, gitignore
 from .. import pointer as pointer_mod
-from .._io import remove_stale_tmp
+from ..tmpfiles import remove_stale_tmp
 from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError, UsageError
 from ..records import MetadataRecord, VersionRecord, pid_of, utc_now
 from ..refs import KINDS, ArtifactRef, check_name, check_tag

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import pointer as pointer_mod
-from .._io import remove_stale_tmp
+from ..tmpfiles import remove_stale_tmp
 from ..errors import HpcfairError, WorkspaceConflictError
 from ..materialize import build_folder, place_object, remove_path
 from ..progress import SILENT, Advance, Progress
@@ -39,6 +39,7 @@ def checkout(targets: Sequence[str] = (), *, repo: Repo | str | None = None, for
     hasher = WorkspaceHasher(r.root, r.state)
     items: list[CheckoutItem] = []
     with r.lock:
+        remove_stale_tmp(r.tmp_dir)  # what a killed checkout left where it builds new files
         progress.start("checkout", None, "file")
         for target in (targets or [os.fspath(p) for p in find_pointers(r.root)]):
             try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
-from .._io import tmp_name
+from ..tmpfiles import tmp_name
 from ..deps import installed_versions
 from ..errors import NameConflictError
 from ..records import MetadataRecord, ProvenanceRecord, RuntimeRecord, VersionRecord, utc_now

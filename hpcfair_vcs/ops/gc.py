@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import pointer as pointer_mod
-from .._io import remove_stale_tmp
+from ..tmpfiles import remove_dead_owners, remove_stale_tmp
 from ..errors import HpcfairError
 from ..records import VersionRecord
 from ..repo import Repo, open_repo
@@ -50,6 +50,8 @@ def gc(*, repo: Repo | str | None = None, dry_run: bool = False) -> GcResult:
                 continue
             removed += 1
             freed += r.store.path(oid).stat().st_size if dry_run else r.store.remove(oid)
+        if not dry_run:
+            remove_dead_owners(r.owners_dir)
         removed_tmp = 0 if dry_run else remove_stale_tmp(Path(r.tmp_dir))
     return GcResult(removed_objects=removed, freed_bytes=freed, kept_objects=kept,
                     removed_tmp=removed_tmp, dry_run=dry_run)

@@ -15,7 +15,8 @@ from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
 from ..repo import Repo, open_repo
 from ..results import CheckoutItem, MissingData, TransferSummary
-from ..tree import MAX_PATH_BYTES, is_tree
+from ..tree import is_tree
+from ..validate import MAX_PATH_BYTES
 from ..workspace import find_pointers, to_relpath
 from .checkout import checkout
 from .derived import derived_forms

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..progress import Advance, ignore
+from ..tmpfiles import tmp_name
 from ..tree import is_tree, is_valid_oid
 from .connect import Remote
 
@@ -71,7 +72,7 @@ def push(remote: Remote, store_root: Path, oids: list[str], tmp_dir: Path, subdi
 
 def _push_batch(remote: Remote, store_root: Path, batch: list[str], tmp_dir: Path, subdir: str) -> int:
     """Upload one batch as a tar stream; return the bytes of its objects."""
-    archive = tmp_dir / f".hpcfair-tmp-bulk-{os.getpid()}-{uuid.uuid4().hex[:8]}.tar"
+    archive = tmp_name(tmp_dir, "bulk-")
     try:
         with tarfile.open(archive, "w", format=tarfile.GNU_FORMAT) as tar:
             for oid in batch:

@@ -13,7 +13,10 @@ whose downloads are hashed and copied to the work tree in one pass when adopted.
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from .._direct_copy import BLOCK, BYPASS_FROM
+from ..errors import RefusedFileError
 from ..progress import Advance
 from ..store import ObjectStore
 from .connect import Remote
@@ -24,11 +27,26 @@ FEW = 16  # at most this many wanted objects are checked for size
 STREAMED = {"ssh", "webdav", "webdavs", "http", "https"}
 
 
-def pull(remote: Remote, store: ObjectStore, oids: set[str], report: Advance
-         ) -> tuple[dict[str, int], set[str], set[str]]:
+class _AtMost:
+    """A remote file read no further than *limit* bytes: a server that sends more is refused."""
+
+    def __init__(self, stream: BinaryIO, limit: int, name: str) -> None:
+        self.stream, self.left, self.limit, self.name = stream, limit, limit, name
+
+    def read(self, count: int) -> bytes:
+        data = self.stream.read(min(count, self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise RefusedFileError(f"{self.name} sends more than the {self.limit} bytes its record declares")
+        return data
+
+
+def pull(remote: Remote, store: ObjectStore, oids: set[str], report: Advance,
+         limits: dict[str, int] | None = None) -> tuple[dict[str, int], set[str], set[str]]:
     """Stream the big ones among *oids* into *store*; return (adopted id -> size, corrupt, failed).
 
-    *report* is told the bytes read.
+    *report* is told the bytes read. An object larger than *limits* says (what its record
+    declares) is corrupt, and is not read past that.
 
     Objects not returned in any of the three (small, missing, or too many asked
     for) are left for the batched transfer.
@@ -46,9 +64,17 @@ def pull(remote: Remote, store: ObjectStore, oids: set[str], report: Advance
             continue
         if size < BYPASS_FROM:
             continue
+        limit = (limits or {}).get(oid, size)
+        if size > limit:
+            corrupt.add(oid)
+            continue
         try:
             with remote.fs.open(path, "rb", block_size=BLOCK) as stream:
-                staged = store.receive_stream(stream, f"{remote.name}:{path}", report)
+                staged = store.receive_stream(_AtMost(stream, limit, f"{remote.name}:{path}"),
+                                              f"{remote.name}:{path}", report)
+        except RefusedFileError:
+            corrupt.add(oid)
+            continue
         except Exception:  # noqa: BLE001 - a connection lost midway fails this object only
             failed.add(oid)
             continue

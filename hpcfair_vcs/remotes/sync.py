@@ -16,7 +16,7 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._io import remove_stale_tmp, tmp_name
+from ..tmpfiles import remove_stale_tmp, tmp_name
 from ..errors import CorruptRecordError, HpcfairError, RefusedFileError
 from ..progress import Advance, ignore
 from ..records import RECORD_TYPES, ProvenanceRecord, VersionRecord
@@ -133,7 +133,7 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
 
     Objects that did not arrive are told apart: ``missing`` when the remote does not have them
     (someone never pushed them), ``failed`` when it does. *limits* (id -> bytes, what the
-    records declare) bounds what a local-folder remote's files may hold.
+    records declare) bounds what a local-folder remote's files and streamed big objects may hold.
     """
     if not oids:
         return Moved()
@@ -142,7 +142,7 @@ def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: in
         moved = Moved()
         moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, report, limits))
     else:
-        moved = _download_staged(repo, remote, src_db, oids, adopt, jobs, report, subdir)
+        moved = _download_staged(repo, remote, src_db, oids, adopt, jobs, report, subdir, limits)
     if subdir == "files/sha256":
         moved.missing = _not_on_remote(remote, src_db, oids - moved.transferred - moved.corrupt)
         moved.failed -= moved.missing
@@ -163,7 +163,7 @@ def _not_on_remote(remote: Remote, src_db, oids: set[str]) -> set[str]:
 
 
 def _download_staged(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
-                     report: Advance, subdir: str) -> Moved:
+                     report: Advance, subdir: str, limits: dict[str, int] | None) -> Moved:
     """Streamed, bulk (SSH tar) or dvc-data transfer into a staging folder, then adopted."""
     from dvc_data.hashfile.transfer import transfer
 
@@ -173,7 +173,7 @@ def _download_staged(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, 
     try:
         rest = set(oids)
         if subdir == "files/sha256":  # big objects: one pass from the server to store and work tree
-            rest -= moved.absorb(*stream.pull(remote, repo.store, rest, report))
+            rest -= moved.absorb(*stream.pull(remote, repo.store, rest, report, limits))
         if local_copy.usable(remote):  # records: only regular files, of a bounded size
             rest -= moved.absorb(*local_copy.pull_small(remote, subdir, sorted(rest), staging, adopt,
                                                         MAX_SMALL_FILE))
