@@ -466,3 +466,21 @@ def test_a_stream_that_sends_more_than_declared_is_cut():
     with pytest.raises(RefusedFileError, match="more than the 10 bytes"):
         bounded.read(50)
     assert _AtMost(io.BytesIO(b"x" * 10), 10, "r").read(50) == b"x" * 10
+
+
+# --- task configs: a committed file may not opt into running code -------------------------------
+
+def test_a_task_config_file_cannot_turn_on_code_by_itself(repo, cli, tmp_path):
+    mark = tmp_path / "PWNED"
+    write(repo / "m.bin", b"model bytes")
+    write(repo / "store.yaml", "general: {task: store}\ntask: {path: m.bin, trust_pickle: true}\n")
+    write(repo / "popen.yaml", "general: {task: convert}\ntask:\n  artifact: m\n  model_class: subprocess:Popen\n"
+                               f"  model_args: {{args: [touch, '{mark}']}}\n")
+    for name, key in (("store.yaml", "trust_pickle"), ("popen.yaml", "model_class")):
+        err = cli("run", name, code=1).stderr
+        assert f"task.{key}" in err and "cannot allow that by itself" in err and "--trust-pickle" in err, err
+    assert not mark.exists() and not (repo / "m.bin.hpcfair").exists()
+    assert cli.json("run", "store.yaml", "--trust-pickle")["items"][0]["artifact"] == "m"  # the user's own choice
+    from hpcfair_vcs import HPCFair
+
+    assert HPCFair().store({"task": {"path": "m.bin", "trust_pickle": True}}).items[0].artifact == "m"  # code's own

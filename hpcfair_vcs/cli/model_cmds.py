@@ -217,8 +217,10 @@ def _render_optimized(r) -> None:
 
 @click.command("run")
 @click.argument("config", metavar="TASK.yaml", type=click.Path(dir_okay=False))
+@click.option("--trust-pickle", is_flag=True,
+              help="Let the config load pickles or name a model_class (both run code): only for files you trust.")
 @json_option
-def run_cmd(config, as_json) -> None:
+def run_cmd(config, trust_pickle, as_json) -> None:
     """Run a task config: general (which task), device, task (its arguments), output.
 
     Tasks: store, search, convert, infer, collaborate, optimize, load_model,
@@ -232,7 +234,7 @@ def run_cmd(config, as_json) -> None:
       task: {first: encoder, second: decoder, map: {latent: z}, name: autoencoder, input: digits.npy}
       output: {path: out/reconstructed.npz}
     """
-    result = api.run_task(config)
+    result = api.run_task(config, trust_pickle=trust_pickle)
     emit(result, as_json, _render_task)
 
 

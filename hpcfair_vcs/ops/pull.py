@@ -107,8 +107,9 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
         _count(summary, moved)
         summary.missing_on_remote = _missing_data(r, wanted, missing | moved.missing)
         ready = [spec for spec, want in wanted.items() if _complete(r, want.oid)]
-        summary.checkout = [item for spec in ready if (item := _size_lie(r, spec, wanted[spec]))]
-        ready = [spec for spec in ready if not any(item.path == spec for item in summary.checkout)]
+        lies = {spec: item for spec in ready if (item := _size_lie(r, spec, wanted[spec]))}
+        summary.checkout = list(lies.values())
+        ready = [spec for spec in ready if spec not in lies]
         if ready:
             summary.checkout += checkout(ready, repo=r, force=force, progress=progress).items
     finally:
@@ -146,9 +147,10 @@ def _size_lie(r: Repo, spec: str, want: Want) -> CheckoutItem | None:
         size, nfiles = sizes[want.oid], 1
     if (size, nfiles) == (want.size, want.nfiles):
         return None
-    return CheckoutItem(path=spec, artifact="", version=None, action="failed", exit_code=3,
+    artifact, path = _artifact_and_path(r, spec)
+    return CheckoutItem(path=path, artifact=artifact, version=None, action="failed", exit_code=3,
                         error=f"its record declares {want.size} bytes in {want.nfiles} files, but the data the "
-                              f"remote sent has {size} bytes in {nfiles} (hint: {CorruptRecordError.default_hint})")
+                              f"remote sent has {size} bytes in {nfiles} ({CorruptRecordError.default_hint})")
 
 
 def _count(summary: TransferSummary, moved) -> None:

@@ -17,6 +17,7 @@ from .. import api
 from .._io import atomic_write
 from ..results import DerivedResult, InferResult, Result
 from .load import load
+from .schema import TaskConfigError
 
 
 @dataclass
@@ -44,17 +45,37 @@ class LoadedResult(Result):
         return {"task": self.task, "name": self.name, **self.description}
 
 
-def run(config: str | os.PathLike | dict[str, Any], *, repo: Any = None, expected_task: str | None = None) -> Any:
+# Task keys that run code; a config file (it may come with a clone) cannot turn them on by itself.
+RUNS_CODE = {"trust_pickle": "lets the model file run any code it carries",
+             "model_class": "imports and runs the class it names"}
+
+
+def run(config: str | os.PathLike | dict[str, Any], *, repo: Any = None, expected_task: str | None = None,
+        trust_pickle: bool = False) -> Any:
     """Check *config* and run its task; return the task's result object.
+
+    A config *file* that sets ``trust_pickle`` or names a ``model_class`` runs only with
+    *trust_pickle* (``hpcfair run FILE --trust-pickle``); a dict is the caller's own code.
 
     Raises:
         TaskConfigError (file, line and key), and whatever the task itself raises.
     """
     cfg = load(config, expected_task)
     general, device, task, output = cfg["general"], cfg["device"], cfg["task"], cfg["output"]
+    if not isinstance(config, dict) and not trust_pickle:
+        _refuse_code(task, os.fspath(config))
     repo = general.get("repo") or repo
     runner = RUNNERS[general["task"]]
     return runner(task, device, output.get("path"), repo)
+
+
+def _refuse_code(task: dict[str, Any], source: str) -> None:
+    for key, reason in RUNS_CODE.items():
+        if task.get(key):
+            raise TaskConfigError(f"{source}: task.{key} {reason}, and a task config file cannot allow that by "
+                                  "itself (it may have come with a clone)",
+                                  hint=f"if you trust the file and the model: hpcfair run {source} --trust-pickle "
+                                       "(Python: HPCFair(trust_pickle=True))")
 
 
 def _inputs(value: Any) -> list[str]:
@@ -154,32 +175,36 @@ class HPCFair:
     leave it out) and returns the task's result object; ``run`` takes any task.
     """
 
-    def __init__(self, repo: str | os.PathLike | None = None) -> None:
+    def __init__(self, repo: str | os.PathLike | None = None, *, trust_pickle: bool = False) -> None:
         self.repo = os.fspath(repo) if repo is not None else None
+        self.trust_pickle = trust_pickle  # config files may load pickles and name a model_class
 
     def run(self, config: str | os.PathLike | dict[str, Any]) -> Any:
-        return run(config, repo=self.repo)
+        return self._run(config, None)
+
+    def _run(self, config: str | os.PathLike | dict[str, Any], task: str | None) -> Any:
+        return run(config, repo=self.repo, expected_task=task, trust_pickle=self.trust_pickle)
 
     def store(self, config):
-        return run(config, repo=self.repo, expected_task="store")
+        return self._run(config, "store")
 
     def search(self, config):
-        return run(config, repo=self.repo, expected_task="search")
+        return self._run(config, "search")
 
     def convert(self, config):
-        return run(config, repo=self.repo, expected_task="convert")
+        return self._run(config, "convert")
 
     def infer(self, config):
-        return run(config, repo=self.repo, expected_task="infer")
+        return self._run(config, "infer")
 
     def collaborate(self, config):
-        return run(config, repo=self.repo, expected_task="collaborate")
+        return self._run(config, "collaborate")
 
     def optimize(self, config):
-        return run(config, repo=self.repo, expected_task="optimize")
+        return self._run(config, "optimize")
 
     def load_model(self, config):
-        return run(config, repo=self.repo, expected_task="load_model").value
+        return self._run(config, "load_model").value
 
     def load_dataset(self, config):
-        return run(config, repo=self.repo, expected_task="load_dataset").value
+        return self._run(config, "load_dataset").value
