@@ -484,3 +484,38 @@ def test_a_task_config_file_cannot_turn_on_code_by_itself(repo, cli, tmp_path):
     from hpcfair_vcs import HPCFair
 
     assert HPCFair().store({"task": {"path": "m.bin", "trust_pickle": True}}).items[0].artifact == "m"  # code's own
+
+
+def save_onnx_with_external_data(path: Path, location: str) -> Path:
+    """A tiny ONNX model whose weights, it says, are in the file *location*."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.zeros((4, 3), np.float32), "W")
+    weights.ClearField("raw_data")
+    weights.data_location = TensorProto.EXTERNAL
+    for key, value in {"location": location, "offset": "0", "length": "48"}.items():
+        entry = weights.external_data.add()
+        entry.key, entry.value = key, value
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [weights])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("location", ["../../../../../etc/hostname", "/etc/hostname", "m.onnx"])
+def test_an_onnx_file_naming_external_data_is_refused_without_reading_it(repo, cli, monkeypatch, location):
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    save_onnx_with_external_data(repo / "m.onnx", location)
+    np.save(repo / "x.npy", np.ones((2, 4), np.float32))
+    monkeypatch.setenv("HPCFAIR_AUTO_CONVERT", "1")
+    conversion = json.loads(cli("add", "m.onnx", "--json", code=1).stdout)["items"][0]["conversion"]
+    assert conversion["error"] == "ModelLoadError" and "external data" in conversion["message"], conversion
+    err = cli("infer", "m", "--input", "x.npy", code=1).stderr  # the stored file, run as it is
+    assert "onnxruntime cannot load" in err and "unexpected" not in err, err

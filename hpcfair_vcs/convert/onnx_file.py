@@ -21,19 +21,40 @@ from .signature import BATCH, Signature, TensorSpec, from_onnx
 
 
 def load(path: Path) -> Any:
-    """Load and check an ONNX file (external data included).
+    """Load and check a single-file ONNX model; no file beside it is read.
 
     Raises:
-        ModelLoadError: unreadable, truncated or invalid, naming the file and the cause.
+        ModelLoadError: unreadable, truncated or invalid, or its weights are in other files
+            (external data: a location a model file names may lead anywhere).
     """
     import onnx
+    from onnx.external_data_helper import uses_external_data
 
     try:
-        model = onnx.load(os.fspath(path))
+        model = onnx.load(os.fspath(path), load_external_data=False)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises many types
+        raise ModelLoadError(f"{path.name} is not a valid ONNX model: {describe(exc)}") from None
+    if any(uses_external_data(tensor) for tensor in _tensors(model.graph)):
+        raise ModelLoadError(f"{path.name} keeps its weights in other files (ONNX external data), which hpcfair "
+                             "does not read", hint="save it as one file: onnx.save(onnx.load(PATH), PATH, "
+                                                   "save_as_external_data=False), then add it again")
+    try:
         onnx.checker.check_model(model)
-    except Exception as exc:  # noqa: BLE001 - protobuf and checker raise many types
+    except Exception as exc:  # noqa: BLE001 - the checker raises many types
         raise ModelLoadError(f"{path.name} is not a valid ONNX model: {describe(exc)}") from None
     return model
+
+
+def _tensors(graph: Any) -> Any:
+    """Every tensor of *graph* and its subgraphs: initializers and constant-node attributes."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t
+            yield from attribute.tensors
+            for sub in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+                yield from _tensors(sub)
 
 
 def dedupe_opsets(model: Any) -> bool:

@@ -10,6 +10,7 @@ slice's outputs to a sink (arrays in memory, or ``.npy`` files on disk).
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..convert.signature import Signature, TensorSpec
-from ..errors import DeviceUnavailableError, InputMismatchError, UsageError
+from ..errors import DeviceUnavailableError, InputMismatchError, ModelLoadError, UsageError, describe
 from ..progress import Advance, ignore
 from .arrays import UNNAMED, release_rows
 
@@ -124,7 +125,13 @@ def _open(path: Path, device: str, threads: int | None) -> Session:
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    inference = ort.InferenceSession(os.fspath(path), sess_options=options, providers=providers)
+    try:
+        inference = ort.InferenceSession(os.fspath(path), sess_options=options, providers=providers)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail, InvalidGraph, ... types
+        reason = describe(re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", str(exc)))
+        raise ModelLoadError(f"onnxruntime cannot load {path.name}: {reason}",
+                             hint="convert the model again (`hpcfair convert`); hpcfair's ONNX files are checked "
+                                  "and hold no external data") from None
     signature = Signature([_spec(v) for v in inference.get_inputs()], [_spec(v) for v in inference.get_outputs()])
     return Session(inference, signature, "cuda" if providers[0].startswith("CUDA") else "cpu")
 
