@@ -290,6 +290,7 @@ def test_a_password_in_a_remote_url_moves_to_the_local_config_and_never_shows(tm
     assert "cannot be reached" in printed and secret not in printed
 
 
+@pytest.mark.servers  # needs the dvc-ssh plugin, which the minimum-versions run leaves out
 def test_a_hand_written_password_in_a_local_url_and_a_key_path_are_redacted(tmp_path, cli, monkeypatch):
     repo = new_repo(tmp_path / "a")
     local = repo / ".hpcfair" / "config.local.yaml"
