@@ -113,7 +113,7 @@ def bench_model(kind: str, base: Path, repeats: int, calls: int) -> dict:
     from hpcfair_vcs import api
     from hpcfair_vcs.convert.base import ConvertOptions
     from hpcfair_vcs.convert.registry import detect
-    from hpcfair_vcs.convert.signature import parse_tensor
+    from hpcfair_vcs.onnx_io.signature import parse_tensor
 
     folder = base / kind
     folder.mkdir()

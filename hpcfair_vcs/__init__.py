@@ -6,7 +6,7 @@ heavy frameworks (torch, tensorflow, onnx, dvc) only inside the functions that n
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
 
 _API = ("HPCFair", "add", "checkout", "compose", "convert", "fsck", "gc", "infer", "init", "load_dataset",
         "load_model", "log", "optimize", "pull", "push", "remove", "search", "show", "status", "tag")

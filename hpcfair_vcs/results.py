@@ -254,3 +254,28 @@ class InferResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "arrays"}
+
+
+@dataclass
+class CollaborateResult(Result):
+    """A composed model and, when the config gave an input, what it produced."""
+
+    composed: DerivedResult
+    inference: InferResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"composed": self.composed.to_dict(),
+                "inference": self.inference.to_dict() if self.inference else None}
+
+
+@dataclass
+class LoadedResult(Result):
+    """load_model / load_dataset in a config: the object, and a description of it for --json."""
+
+    task: str
+    name: str
+    value: Any = field(repr=False)
+    description: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "name": self.name, **self.description}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hpcfair_vcs.convert.base import ConvertOptions, Converter
-from hpcfair_vcs.convert.signature import TensorSpec
+from hpcfair_vcs.convert.signature import TensorSpec  # the path converter plugins were written against
 from hpcfair_vcs.errors import ModelLoadError
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from hpcfair_vcs.convert import registry
 from hpcfair_vcs.convert.base import ConvertOptions
-from hpcfair_vcs.convert.signature import parse_tensor
+from hpcfair_vcs.onnx_io.signature import parse_tensor
 from hpcfair_vcs.errors import MissingDependencyError, ModelLoadError
 
 from . import model_zoo

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hpcfair_vcs import pointer as pointer_mod
-from hpcfair_vcs.convert.signature import parse_output_name, parse_tensor
+from hpcfair_vcs.onnx_io.signature import parse_output_name, parse_tensor
 from hpcfair_vcs.errors import HpcfairError
 from hpcfair_vcs.records import RECORD_TYPES, RecordStore
 from hpcfair_vcs.refs import RefStore

@@ -6,11 +6,12 @@ import os
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from ._common import HandledGroup
 from .history_cmds import log_cmd, search_cmd, show_cmd, tag_cmd
 from .maintenance_cmds import fsck_cmd, gc_cmd
-from .model_cmds import compose_cmd, convert_cmd, infer_cmd, optimize_cmd, run_cmd
+from .model_cmds import compose_cmd, convert_cmd, infer_cmd, optimize_cmd
+from .task_cmds import run_cmd
 from .remote_cmds import fetch_cmd, pull_cmd, push_cmd, remote_cmd
 from .workspace_cmds import add_cmd, checkout_cmd, init_cmd, remove_cmd, status_cmd
 

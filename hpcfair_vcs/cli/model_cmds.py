@@ -76,10 +76,10 @@ def convert_cmd(target, framework, inputs, outputs, opset, model_class, model_ar
         result = api.convert(target, output=output, name=name, framework=framework, inputs=inputs, outputs=outputs,
                              opset=opset, model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
                              tolerance=tolerance, sample=sample, params=params, progress=progress)
-    emit(result, as_json, _render_convert)
+    emit(result, as_json, render_convert)
 
 
-def _render_convert(r) -> None:
+def render_convert(r) -> None:
     if r.converter == "onnx":
         click.echo(f"{r.source} is a valid ONNX model ({human_size(r.size)})")
     else:
@@ -134,10 +134,10 @@ def infer_cmd(target, input_, output, device, batch_size, threads, as_json) -> N
                            threads=threads, progress=progress)
     for warning in caught:
         click.echo(f"hpcfair: warning: {warning.message}", err=True)
-    emit(result, as_json, _render_infer)
+    emit(result, as_json, render_infer)
 
 
-def _render_infer(r) -> None:
+def render_infer(r) -> None:
     from ..runtime.arrays import summary
 
     rows = f"{r.rows} rows" if r.rows else "one sample"
@@ -169,7 +169,7 @@ def compose_cmd(first, second, maps, name, description, as_json) -> None:
       hpcfair compose encoder decoder --map latent:z --name autoencoder
     """
     result = api.compose(first, second, maps=maps, name=name, description=description)
-    emit(result, as_json, _render_composed)
+    emit(result, as_json, render_composed)
 
 
 def _render_derived(verb: str, r) -> None:
@@ -180,7 +180,7 @@ def _render_derived(verb: str, r) -> None:
     click.echo(f"  outputs: {signature_line(r.signature.get('outputs', []))}")
 
 
-def _render_composed(r) -> None:
+def render_composed(r) -> None:
     _render_derived("composed", r)
     click.echo(f"  vs_sequential: {_difference_line(r.checks['vs_sequential'])}")
 
@@ -205,60 +205,11 @@ def optimize_cmd(target, quantize, graph_opt, name, as_json) -> None:
       hpcfair optimize autoencoder --graph-opt --name autoencoder-fast
     """
     result = api.optimize(target, quantize=quantize, graph_opt=graph_opt, name=name)
-    emit(result, as_json, _render_optimized)
+    emit(result, as_json, render_optimized)
 
 
-def _render_optimized(r) -> None:
+def render_optimized(r) -> None:
     _render_derived("optimized", r)
     before, after = r.checks["size_before"], r.checks["size_after"]
     click.echo(f"  size: {human_size(before)} -> {human_size(after)} ({after / before:.0%})")
     click.echo(f"  vs the float model: {_difference_line(r.checks['vs_float'])}")
-
-
-@click.command("run")
-@click.argument("config", metavar="TASK.yaml", type=click.Path(dir_okay=False))
-@click.option("--trust-pickle", is_flag=True,
-              help="Let the config load pickles or name a model_class (both run code): only for files you trust.")
-@json_option
-def run_cmd(config, trust_pickle, as_json) -> None:
-    """Run a task config: general (which task), device, task (its arguments), output.
-
-    Tasks: store, search, convert, infer, collaborate, optimize, load_model,
-    load_dataset. A typo, a wrong type or a missing key is an error naming the
-    file, the line and the key. docs/tasks.md documents every key.
-
-    \b
-    Example (collaborate.yaml):
-      general: {task: collaborate}
-      device: {type: cpu, threads: 2}
-      task: {first: encoder, second: decoder, map: {latent: z}, name: autoencoder, input: digits.npy}
-      output: {path: out/reconstructed.npz}
-    """
-    result = api.run_task(config, trust_pickle=trust_pickle)
-    emit(result, as_json, _render_task)
-
-
-def _render_task(result) -> None:
-    from .history_cmds import render_search
-    from .workspace_cmds import render_add
-
-    kind = type(result).__name__
-    if kind == "AddResult":
-        render_add(result)
-    elif kind == "LogResult":
-        render_search(result)
-    elif kind == "ConvertResult":
-        _render_convert(result)
-    elif kind == "InferResult":
-        _render_infer(result)
-    elif kind == "CollaborateResult":
-        _render_composed(result.composed)
-        if result.inference:
-            _render_infer(result.inference)
-    elif kind == "DerivedResult":
-        _render_optimized(result)
-    else:
-        doc = result.to_dict()
-        click.echo(f"{doc.pop('task')}: {doc.pop('name')}")
-        for key, value in doc.items():
-            click.echo(f"  {key}: {value}")

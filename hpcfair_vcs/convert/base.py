@@ -18,7 +18,7 @@ from typing import Any
 
 from ..deps import installed_versions, pip_hint
 from ..errors import MissingDependencyError, UsageError
-from .signature import Signature, TensorSpec
+from ..onnx_io.signature import Signature, TensorSpec
 
 
 Step = Callable[[str], None]  # told the name of the step that begins
@@ -103,7 +103,8 @@ class Converter:
 
         Raises the errors of the primitives, ParityError, and UsageError for output names that do not fit.
         """
-        from . import onnx_file, parity
+        from ..onnx_io import onnx_file
+        from . import parity
 
         self.require()
         on_step("loading the model")

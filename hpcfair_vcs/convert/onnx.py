@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from . import onnx_file
+from ..onnx_io import onnx_file
 from .base import Conversion, ConvertOptions, Converter, Step, no_step
-from .signature import from_onnx
+from ..onnx_io.signature import from_onnx
 
 
 class OnnxConverter(Converter):

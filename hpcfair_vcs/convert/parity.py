@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConversionError, ParityError
-from .signature import Signature, TensorSpec, concrete_shape
+from ..onnx_io.signature import Signature, TensorSpec, concrete_shape
 
 if TYPE_CHECKING:
     from .base import ConvertOptions, Converter

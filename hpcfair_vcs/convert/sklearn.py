@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ConversionError, ModelLoadError, UntrustedPickleError, describe
 from .base import ConvertOptions, Converter
-from .signature import BATCH, TensorSpec
+from ..onnx_io.signature import BATCH, TensorSpec
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 PICKLE_HINT = ("save it with skops instead: skops.io.dump(model, 'model.skops'); "

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import CommandFailedError, ConversionError, ModelLoadError, UntrustedPickleError, UsageError, describe
 from .base import ConvertOptions, Converter
-from .signature import BATCH, TensorSpec
+from ..onnx_io.signature import BATCH, TensorSpec
 
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 SAVED_MODEL_FILE = "saved_model.pb"

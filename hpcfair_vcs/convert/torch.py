@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import ConversionError, ModelLoadError, UntrustedPickleError, UsageError, describe
 from .base import ConvertOptions, Converter
-from .signature import BATCH, TensorSpec
+from ..onnx_io.signature import BATCH, TensorSpec
 
 PICKLE_HINT = ("save the weights instead: torch.save(model.state_dict(), PATH) and pass --model-class "
                "module:Class, or save TorchScript (torch.jit.save) or a torch.export program (.pt2); "

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, gitignore
+from .. import gitignore
+from ..version import __version__
 from .. import pointer as pointer_mod
 from ..tmpfiles import remove_stale_tmp
 from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError, UsageError
@@ -101,7 +102,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
                  for content, plan in zip(contents, plans)]
     r.state.flush()
     if convert if convert is not None else r.config["convert"]["auto"]:
-        from .convert import ConvertRequest, convert_added
+        from .conversion import ConvertRequest, convert_added
 
         convert_added(r, items, ConvertRequest(
             framework=framework, inputs=inputs, outputs=outputs, model_class=model_class, model_args=model_args or {},

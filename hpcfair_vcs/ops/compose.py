@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 from ..convert.parity import BATCH, compare, seeded_inputs
 from ..errors import UsageError
 from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
@@ -19,7 +19,7 @@ from ..refs import check_name
 from ..repo import Repo, open_repo
 from ..results import DerivedResult
 from ..runtime.compose import Composed, compose as compose_models, parse_map
-from .convert import onnx_version
+from .conversion import onnx_version
 from .derived import NewVersion, onnx_packages, path_beside, record_version
 from .resolve import resolve, stored_path
 

@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .. import __version__
+from ..version import __version__
 from ..tmpfiles import tmp_name
 from ..deps import installed_versions
 from ..errors import NameConflictError

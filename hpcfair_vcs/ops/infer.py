@@ -20,7 +20,7 @@ from ..runtime import arrays as arrays_mod
 from ..runtime import onnx as ort_runtime
 from ..runtime.model import Model
 from ..tree import is_tree
-from .convert import onnx_version
+from .conversion import onnx_version
 from .resolve import Resolved, resolve, stored_path
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 from ..convert.parity import BATCH, compare, seeded_inputs
-from ..convert.signature import from_onnx
+from ..onnx_io.signature import from_onnx
 from ..errors import UsageError
 from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
 from ..refs import check_name
 from ..repo import Repo, open_repo
 from ..results import DerivedResult
 from ..runtime.optimize import optimize as optimize_file
-from .convert import onnx_version
+from .conversion import onnx_version
 from .derived import NewVersion, onnx_packages, path_beside, record_version, scratch_dir
 from .resolve import resolve, stored_path
 

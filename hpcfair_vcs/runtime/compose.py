@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..convert.onnx_file import dedupe_opsets
-from ..convert.signature import Signature, TensorSpec, from_onnx
+from ..onnx_io.onnx_file import dedupe_opsets
+from ..onnx_io.signature import Signature, TensorSpec, from_onnx
 from ..errors import ConversionError, MappingError, UsageError, describe
 
 

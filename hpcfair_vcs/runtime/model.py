@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..convert.signature import Signature
+from ..onnx_io.signature import Signature
 from . import onnx as ort_runtime
 from .arrays import UNNAMED, read_arrays
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..convert.signature import Signature, TensorSpec
+from ..onnx_io.signature import Signature, TensorSpec
 from ..errors import DeviceUnavailableError, InputMismatchError, ModelLoadError, UsageError, describe
 from ..progress import Advance, ignore
 from .arrays import UNNAMED, release_rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..convert import onnx_file
+from ..onnx_io import onnx_file
 from ..errors import ConversionError, UsageError, describe
 
 QUANTIZATIONS = ("dynamic-int8",)

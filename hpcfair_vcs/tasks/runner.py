@@ -9,40 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import api
 from .._io import atomic_write
-from ..results import DerivedResult, InferResult, Result
+from ..ops.add import add
+from ..ops.compose import compose
+from ..ops.convert import convert
+from ..ops.infer import infer, load_dataset, load_model
+from ..ops.optimize import optimize
+from ..ops.search import search
+from ..results import CollaborateResult, LoadedResult
 from .load import load
 from .schema import TaskConfigError
-
-
-@dataclass
-class CollaborateResult(Result):
-    """A composed model and, when the config gave an input, what it produced."""
-
-    composed: DerivedResult
-    inference: InferResult | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"composed": self.composed.to_dict(),
-                "inference": self.inference.to_dict() if self.inference else None}
-
-
-@dataclass
-class LoadedResult(Result):
-    """load_model / load_dataset in a config: the object, and a description of it for --json."""
-
-    task: str
-    name: str
-    value: Any = field(repr=False)
-    description: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "name": self.name, **self.description}
 
 
 # Task keys that run code; a config file (it may come with a clone) cannot turn them on by itself.
@@ -98,13 +77,13 @@ def _convert_options(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _store(task, device, output, repo):
-    return api.add(_list(task["path"]), repo=repo, name=task.get("name"), kind=task.get("kind"),
+    return add(_list(task["path"]), repo=repo, name=task.get("name"), kind=task.get("kind"),
                    tags=_list(task.get("tags")), description=task.get("description"), license=task.get("license"),
                    authors=_list(task.get("authors")), convert=task.get("convert"), **_convert_options(task))
 
 
 def _search(task, device, output, repo):
-    result = api.search(task.get("query"), repo=repo, tags=_list(task.get("tags")), kind=task.get("kind"),
+    result = search(task.get("query"), repo=repo, tags=_list(task.get("tags")), kind=task.get("kind"),
                         framework=task.get("framework"), remote=task.get("remote"))
     if output:
         _write_json(Path(output), result.to_dict())
@@ -113,12 +92,12 @@ def _search(task, device, output, repo):
 
 def _convert(task, device, output, repo):
     options = {k: v for k, v in _convert_options(task).items() if k != "framework" or v != "auto"}
-    return api.convert(task["artifact"], repo=repo, output=output, name=task.get("name"),
+    return convert(task["artifact"], repo=repo, output=output, name=task.get("name"),
                        tolerance=task.get("tolerance"), sample=task.get("sample"), **options)
 
 
 def _infer(task, device, output, repo):
-    return api.infer(task["artifact"], input=task["input"], output=output, repo=repo,
+    return infer(task["artifact"], input=task["input"], output=output, repo=repo,
                      device=device.get("type", "cpu"), batch_size=task.get("batch_size"),
                      threads=device.get("threads"))
 
@@ -126,30 +105,30 @@ def _infer(task, device, output, repo):
 def _collaborate(task, device, output, repo):
     maps = task["map"]
     maps = [f"{k}:{v}" for k, v in maps.items()] if isinstance(maps, dict) else _list(maps)
-    composed = api.compose(task["first"], task["second"], maps=maps, name=task["name"], repo=repo,
+    composed = compose(task["first"], task["second"], maps=maps, name=task["name"], repo=repo,
                            description=task.get("description"))
     inference = None
     if task.get("input"):
-        inference = api.infer(f"{composed.artifact}@{composed.version}", input=task["input"], output=output,
+        inference = infer(f"{composed.artifact}@{composed.version}", input=task["input"], output=output,
                               repo=repo, device=device.get("type", "cpu"), batch_size=task.get("batch_size"),
                               threads=device.get("threads"))
     return CollaborateResult(composed, inference)
 
 
 def _optimize(task, device, output, repo):
-    return api.optimize(task["artifact"], quantize=task.get("quantize"), graph_opt=task.get("graph_opt", False),
+    return optimize(task["artifact"], quantize=task.get("quantize"), graph_opt=task.get("graph_opt", False),
                         name=task.get("name"), repo=repo)
 
 
 def _load_model(task, device, output, repo):
-    model = api.load_model(task["artifact"], repo=repo, device=device.get("type", "cpu"),
+    model = load_model(task["artifact"], repo=repo, device=device.get("type", "cpu"),
                            threads=device.get("threads"))
     return LoadedResult("load_model", model.name, model, {
         "pid": model.pid, "signature": model.signature.to_dict(), "metadata": model.metadata})
 
 
 def _load_dataset(task, device, output, repo):
-    data = api.load_dataset(task["artifact"], repo=repo)
+    data = load_dataset(task["artifact"], repo=repo)
     if isinstance(data, Path):
         described: dict[str, Any] = {"path": os.fspath(data)}
     elif isinstance(data, dict):
