@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ..adapters.dvc_ssh import ssh_filesystem_class
 from ..errors import EnvironmentMissingError, MissingDependencyError, UsageError
 from ..repo import Repo
 from .settings import HPCFAIR_OPTIONS, RemoteNotFoundError, configured, default_name, redact_url, scrub
@@ -121,12 +122,12 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
         if "pip install" in str(exc) or "not supported" in str(exc).lower():
             raise _missing_plugin(scheme) from None
         raise RemoteError(f"remote {name!r}: {scrub(str(exc), configured_options)}") from None
+    if scheme == "ssh":  # atomic uploads and host-key checks (adapters/dvc_ssh.py)
+        cls = ssh_filesystem_class(_known_hosts(conf, ours, accept_new_host), cipher_preference())
     try:
         fs = cls(**conf)
     except ImportError as exc:
         raise _missing_plugin(scheme) from exc
-    if scheme == "ssh":
-        fs = _atomic_ssh(fs, _known_hosts(conf, ours, accept_new_host))
     _quiet_libraries()  # after DVC's import, which sets its loggers' levels
     return Remote(name=name, url=url, fs=fs, root=root, options=configured_options)
 
@@ -166,30 +167,6 @@ def _learn_host_key(host: str, port: int, known_hosts: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fobj:
         fobj.write(line)
-
-
-def _atomic_ssh(fs, known_hosts: str):
-    """An SSH filesystem whose uploads write a temporary name and rename it (a cut push
-    never leaves a truncated object under its final name) and that checks host keys."""
-    from dvc_ssh import SSHFileSystem as DvcSSH
-    from dvc_ssh.spec import SSHFileSystem as SFTP
-
-    class AtomicSFTP(SFTP):
-        async def _put_file(self, lpath, rpath, **kwargs):
-            import uuid
-
-            tmp = f"{rpath}.hpcfair-tmp-{uuid.uuid4().hex[:12]}"
-            await super()._put_file(lpath, tmp, **kwargs)
-            await self._mv(tmp, rpath)
-
-    class CheckedSSH(DvcSSH):
-        @cached_property
-        def fs(self):
-            return AtomicSFTP(**{**self.fs_args, "known_hosts": known_hosts, **cipher_preference()})
-
-    checked = CheckedSSH.__new__(CheckedSSH)
-    checked.__dict__.update({k: v for k, v in fs.__dict__.items() if k != "fs"})
-    return checked
 
 
 def cipher_preference() -> dict[str, list[str]]:

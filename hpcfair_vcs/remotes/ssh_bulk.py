@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from ..adapters.dvc_ssh import execute
 from ..progress import Advance, ignore
 from ..tmpfiles import tmp_name
 from ..tree import is_tree, is_valid_oid
@@ -43,9 +44,8 @@ def usable(remote: Remote, count: int) -> bool:
 
 
 def _execute(remote: Remote, command: str, **kwargs):
-    sftp = remote.fs.fs
     try:
-        return sftp.execute(command, check=False, encoding=None, **kwargs)
+        return execute(remote.fs, command, **kwargs)
     except Exception as exc:  # noqa: BLE001 - exec refused: an SFTP-only account
         raise BulkUnavailable(str(exc)) from exc
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..onnx_io.signature import Signature, TensorSpec
+from ..adapters.onnxruntime import binding_run
 from ..errors import DeviceUnavailableError, InputMismatchError, ModelLoadError, UsageError, describe
 from ..progress import Advance, ignore
 from .arrays import UNNAMED, release_rows
@@ -42,7 +43,7 @@ class Session:
         # what the fast path of ``fits`` compares against, computed once
         self.input_names = frozenset(t.name for t in self.signature.inputs)
         self._memmap = np.memmap
-        self._binding_run, self._provider_failure = _binding(self.inference)
+        self._binding_run, self._provider_failure = binding_run(self.inference)
         self._expect = [(t.name, np.dtype(t.dtype), len(t.shape),
                          _fixed_tail(t.shape) if t.shape and isinstance(t.shape[0], str) else None,
                          [(i, d) for i, d in enumerate(t.shape) if isinstance(d, int) and d > 0],
@@ -78,22 +79,6 @@ class Session:
             return self._binding_run(self.output_names, feeds, None)
         except self._provider_failure:
             return self.inference.run(self.output_names, feeds)
-
-
-def _binding(inference: Any) -> tuple[Callable, type[BaseException]]:
-    """onnxruntime's C++ ``run`` and its provider-failure error; the public ``run`` when a release hides them."""
-    binding = getattr(getattr(inference, "_sess", None), "run", None)
-    try:
-        from onnxruntime.capi._pybind_state import EPFail
-    except ImportError:  # pragma: no cover - a release without the binding module
-        binding = None
-    if binding is None:
-        return inference.run, _NeverRaised  # the same (names, feeds, options) call
-    return binding, EPFail
-
-
-class _NeverRaised(Exception):
-    """Matches nothing: the public ``run`` handles provider failures itself."""
 
 
 def _fixed_tail(shape: list[int | str]) -> tuple[int, ...] | None:
