@@ -29,12 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ._io import start_writeback, write_all
+from ._io import BLOCK, start_writeback, write_all
 
 DIRECT = getattr(os, "O_DIRECT", 0)  # 0: never bypass the cache
 BYPASS_FROM = 16 << 20  # objects from this size go past the page cache
 ALIGN = 4096  # O_DIRECT wants buffers, offsets and lengths in whole blocks
-BLOCK = 4 << 20
 DEPTH = 4  # buffers in flight: two being read, one being written, one being hashed
 READERS = 2  # reads in flight: a disk serves two at once faster than one after the other
 SAMPLES = 8  # one-page probes that tell whether a file is in the page cache

@@ -92,15 +92,15 @@ def open_regular(path: str | os.PathLike, limit: int | None = None) -> tuple[int
 
 
 COPY_BUFFER_FROM = 1 << 20
-BUFFER_SIZE = 4 << 20
+BLOCK = 4 << 20  # bytes per read and write of a big copy, and per hashing read
 _thread_buffers = threading.local()
 
 
 def copy_buffer() -> bytearray:
-    """A reusable copy buffer of BUFFER_SIZE for the calling thread."""
+    """A reusable copy buffer of BLOCK for the calling thread."""
     buf = getattr(_thread_buffers, "buf", None)
     if buf is None:
-        buf = _thread_buffers.buf = bytearray(BUFFER_SIZE)
+        buf = _thread_buffers.buf = bytearray(BLOCK)
     return buf
 
 

@@ -68,15 +68,6 @@ class Record:
 
 
 @dataclass
-class ObjectRef:
-    """What a version's bytes are: an object id, total size and file count."""
-
-    oid: str
-    size: int
-    nfiles: int
-
-
-@dataclass
 class VersionRecord(Record):
     """One immutable version of an artifact; its id is the PID."""
 
@@ -84,7 +75,7 @@ class VersionRecord(Record):
     artifact: str
     kind: str
     number: int
-    object: dict[str, Any]  # ObjectRef as a dict
+    object: dict[str, Any]  # what its bytes are: {"oid", "size" (total bytes), "nfiles"}
     path: str  # repository-relative posix path at the time it was added
     parent: str | None
     created: str  # ISO 8601, UTC

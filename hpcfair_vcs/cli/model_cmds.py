@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import api
-from ._common import emit, human_size, json_option, short
+from ._common import emit, human_size, json_option, key_value_pairs, short
 from ._progress import progress_bar
 
 
@@ -17,15 +17,12 @@ def _key_values(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     """``KEY=VALUE`` pairs; values read as YAML scalars (numbers, booleans, strings)."""
     import yaml
 
-    pairs: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param=param)
+    pairs: dict[str, Any] = key_value_pairs(values, "/".join(param.opts))
+    for key, value in pairs.items():
         try:
             pairs[key] = yaml.safe_load(value) if value else ""
         except yaml.YAMLError:
-            pairs[key] = value
+            pass  # kept as the string it was
     return pairs
 
 

@@ -5,23 +5,13 @@ from __future__ import annotations
 import click
 
 from .. import api
-from ._common import emit, human_size, json_option
+from ._common import emit, human_size, json_option, key_value_pairs
 from ._progress import progress_bar
 
 remote_opt = click.option("-r", "--remote", help="Remote name (default: core.remote, or the only one).")
 jobs_opt = click.option("-j", "--jobs", type=click.IntRange(1, 128), help="Parallel transfers.")
 accept_opt = click.option("--accept-new-host", is_flag=True,
                           help="SSH: trust a server whose host key is not in known_hosts yet (adds it).")
-
-
-def _options(pairs: tuple[str, ...]) -> dict[str, str]:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="-o")
-        options[key.strip()] = value
-    return options
 
 
 def _render_remotes(result) -> None:
@@ -59,7 +49,7 @@ def remote_add_cmd(name, url, pairs, local, default, as_json) -> None:
     Example:
       hpcfair remote add dav webdav://host/dav/store -o user=me -o password=... --default
     """
-    emit(api.remote_add(name, url, _options(pairs), local=local, default=default), as_json, _render_remotes)
+    emit(api.remote_add(name, url, key_value_pairs(pairs, "-o"), local=local, default=default), as_json, _render_remotes)
 
 
 @remote_cmd.command("modify")
@@ -75,7 +65,7 @@ def remote_modify_cmd(name, pairs, unset, local, as_json) -> None:
     Example:
       hpcfair remote modify origin -o port=2222 --unset keyfile
     """
-    emit(api.remote_modify(name, _options(pairs), unset=list(unset), local=local), as_json, _render_remotes)
+    emit(api.remote_modify(name, key_value_pairs(pairs, "-o"), unset=list(unset), local=local), as_json, _render_remotes)
 
 
 @remote_cmd.command("list")

@@ -83,9 +83,9 @@ def check(converter: "Converter", model: Any, onnx_path: Path, signature: Signat
         ParityError: the relative difference exceeds ``options.tolerance``.
         ConversionError: the two models disagree on how many values they return.
     """
-    import onnxruntime as ort
+    from ..runtime.onnx import cpu_session
 
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    session = cpu_session(Path(onnx_path))
     names = [o.name for o in session.get_outputs()]
     cases = [("seeded", seeded_inputs(signature.inputs, options.seed))]
     if options.sample:

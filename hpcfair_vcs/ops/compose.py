@@ -13,15 +13,15 @@ from typing import Any
 
 from ..version import __version__
 from ..convert.parity import BATCH, compare, seeded_inputs
-from ..errors import UsageError
 from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
 from ..refs import check_name
 from ..repo import Repo, open_repo
 from ..results import DerivedResult
 from ..runtime.compose import Composed, compose as compose_models, parse_map
+from ..runtime.onnx import cpu_session
 from .conversion import onnx_version
 from .derived import NewVersion, onnx_packages, path_beside, record_version
-from .resolve import resolve, stored_path
+from .resolve import require_model, resolve, stored_path
 
 
 def compose(first: str, second: str, *, maps: Sequence[str], name: str, repo: Repo | str | None = None,
@@ -42,8 +42,7 @@ def compose(first: str, second: str, *, maps: Sequence[str], name: str, repo: Re
     mapping = [parse_map(m) for m in maps]
     sources = [resolve(r, spec) for spec in (first, second)]
     for source in sources:
-        if source.record.kind != "model":
-            raise UsageError(f"{source.record.artifact} is a dataset; compose joins two models")
+        require_model(source, "compose joins two models")
     version_ids = [onnx_version(r, source) for source in sources]
     versions = [r.records.get(v, VersionRecord) for v in version_ids]
     protos = [onnx.load(os.fspath(stored_path(r, v))) for v in versions]
@@ -79,11 +78,8 @@ def _prefixes(labels: tuple[str, str]) -> tuple[str, str]:
 def _sequential_check(r: Repo, versions: list[VersionRecord], composed: Composed,
                       mapping: list[tuple[str, str]], prefixes: tuple[str, str]) -> dict[str, Any]:
     """The composed model vs the first then the second model, on seeded inputs."""
-    import onnxruntime as ort
-
-    sessions = [ort.InferenceSession(os.fspath(r.store.path(v.oid)), providers=["CPUExecutionProvider"])
-                for v in versions]
-    joined = ort.InferenceSession(composed.model.SerializeToString(), providers=["CPUExecutionProvider"])
+    sessions = [cpu_session(r.store.path(v.oid)) for v in versions]
+    joined = cpu_session(composed.model.SerializeToString())
     feeds = seeded_inputs(composed.signature.inputs, seed=0)
     first_names = [i.name for i in sessions[0].get_inputs()]
     first_out = dict(zip([o.name for o in sessions[0].get_outputs()],

@@ -33,7 +33,7 @@ from ..results import AddedItem, ConvertResult
 from ..runtime.arrays import read_arrays
 from ..tree import is_tree
 from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version, scratch_dir
-from .resolve import Resolved, resolve
+from .resolve import Resolved, require_model, resolve
 
 SUFFIX = ".onnx"
 CACHE_DIR = "cache/conversions"
@@ -66,9 +66,7 @@ class ConvertRequest:
 def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: str | None = None,
                     progress: Progress = SILENT) -> ConvertResult:
     """The ONNX form of one stored version (from the cache when it was made before)."""
-    if source.record.kind != "model":
-        raise UsageError(f"{source.record.artifact} is a dataset; only models are converted",
-                         hint="add it with --kind model if it is a model")
+    require_model(source, "only models are converted", hint="add it with --kind model if it is a model")
     options = request.options(r.config["convert"])
     with scratch_dir(r) as scratch:
         local = _link_source(r, source.record, scratch)

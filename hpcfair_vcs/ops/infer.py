@@ -21,7 +21,7 @@ from ..runtime import onnx as ort_runtime
 from ..runtime.model import Model
 from ..tree import is_tree
 from .conversion import onnx_version
-from .resolve import Resolved, resolve, stored_path
+from .resolve import Resolved, require_model, resolve, stored_path
 
 
 def load_model(target: str | os.PathLike, *, repo: Repo | str | None = None, device: str = "cpu",
@@ -136,9 +136,7 @@ def _resolve_source(r: Repo, text: str) -> Resolved:
 
 
 def _stored_model(r: Repo, source: Resolved, device: str, threads: int | None, progress: Progress) -> Model:
-    if source.record.kind != "model":
-        raise UsageError(f"{source.record.artifact} is a dataset, not a model",
-                         hint="pass it as --input; the model is the first argument")
+    require_model(source, "infer runs a model", hint="pass it as --input; the model is the first argument")
     version_id = onnx_version(r, source, progress)
     version = r.records.get(version_id, VersionRecord)
     metadata = r.records.get(version.metadata, MetadataRecord).to_dict() if version.metadata else {}

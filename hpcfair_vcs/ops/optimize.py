@@ -7,20 +7,21 @@ the float model on seeded inputs; both go into the provenance.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from ..version import __version__
 from ..convert.parity import BATCH, compare, seeded_inputs
 from ..onnx_io.signature import from_onnx
-from ..errors import UsageError
 from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
 from ..refs import check_name
 from ..repo import Repo, open_repo
 from ..results import DerivedResult
+from ..runtime.onnx import cpu_session
 from ..runtime.optimize import optimize as optimize_file
 from .conversion import onnx_version
 from .derived import NewVersion, onnx_packages, path_beside, record_version, scratch_dir
-from .resolve import resolve, stored_path
+from .resolve import require_model, resolve, stored_path
 
 
 def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = False, name: str | None = None,
@@ -36,8 +37,7 @@ def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = Fals
     need("onnxruntime.quantization")
     r = open_repo(repo)
     source = resolve(r, target)
-    if source.record.kind != "model":
-        raise UsageError(f"{source.record.artifact} is a dataset; only models are optimized")
+    require_model(source, "only models are optimized")
     version_id = onnx_version(r, source)
     version = r.records.get(version_id, VersionRecord)
     base = version.artifact.removesuffix(".onnx")
@@ -68,10 +68,7 @@ def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = Fals
 
 
 def _difference(float_path: Any, optimized_path: Any, signature: Any) -> dict[str, Any]:
-    import onnxruntime as ort
-
     feeds = seeded_inputs(signature.inputs, seed=0)
-    runs = [ort.InferenceSession(os.fspath(p), providers=["CPUExecutionProvider"]).run(None, feeds)
-            for p in (float_path, optimized_path)]
+    runs = [cpu_session(Path(p)).run(None, feeds) for p in (float_path, optimized_path)]
     max_abs, max_rel = compare(runs[0], runs[1])
     return {"max_abs": max_abs, "max_rel": max_rel, "seed": 0, "batch": BATCH}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ArtifactNotFoundError, MissingObjectError, VersionNotFoundError
+from ..errors import ArtifactNotFoundError, MissingObjectError, UsageError, VersionNotFoundError
 from ..records import PID_PREFIX, MetadataRecord, VersionRecord, pid_of
 from ..refs import ArtifactRef, check_name
 from ..repo import Repo
@@ -23,6 +23,13 @@ class Resolved:
         if self.ref and self.version_id in self.ref.versions:
             return self.ref.number_of(self.version_id)
         return self.record.number
+
+
+def require_model(source: Resolved, what: str, hint: str = "") -> Resolved:
+    """*source*, if it is a model. Raises UsageError "NAME is a dataset; WHAT" otherwise."""
+    if source.record.kind != "model":
+        raise UsageError(f"{source.record.artifact} is a dataset; {what}", hint=hint or None)
+    return source
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:

@@ -36,10 +36,6 @@ class RemoteError(EnvironmentMissingError):
     """A remote cannot be used: unreachable, refused, missing, or read-only."""
 
 
-class RemoteIntegrityError(EnvironmentMissingError):
-    exit_code = 3
-
-
 @dataclass
 class Remote:
     name: str

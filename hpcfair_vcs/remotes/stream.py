@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .._direct_copy import BLOCK, BYPASS_FROM
+from .._direct_copy import BYPASS_FROM
+from .._io import BLOCK
 from ..errors import RefusedFileError
 from ..progress import Advance
 from ..store import ObjectStore

@@ -110,15 +110,32 @@ def _open(path: Path, device: str, threads: int | None) -> Session:
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    try:
-        inference = ort.InferenceSession(os.fspath(path), sess_options=options, providers=providers)
-    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail, InvalidGraph, ... types
-        reason = describe(re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", str(exc)))
-        raise ModelLoadError(f"onnxruntime cannot load {path.name}: {reason}",
-                             hint="convert the model again (`hpcfair convert`); hpcfair's ONNX files are checked "
-                                  "and hold no external data") from None
+    inference = _inference_session(ort, path, options, providers)
     signature = Signature([_spec(v) for v in inference.get_inputs()], [_spec(v) for v in inference.get_outputs()])
     return Session(inference, signature, "cuda" if providers[0].startswith("CUDA") else "cpu")
+
+
+def cpu_session(model: Path | bytes) -> Any:
+    """A plain onnxruntime session on the CPU, for checks and comparisons (inference uses :func:`session_for`).
+
+    Raises:
+        ModelLoadError: onnxruntime cannot load the model.
+    """
+    import onnxruntime as ort
+
+    return _inference_session(ort, model, None, ["CPUExecutionProvider"])
+
+
+def _inference_session(ort: Any, model: Path | bytes, options: Any, providers: list[str]) -> Any:
+    try:
+        return ort.InferenceSession(model if isinstance(model, bytes) else os.fspath(model), sess_options=options,
+                                    providers=providers)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own Fail, InvalidGraph, ... types
+        reason = describe(re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", str(exc)))
+        name = "the model" if isinstance(model, bytes) else Path(model).name
+        raise ModelLoadError(f"onnxruntime cannot load {name}: {reason}",
+                             hint="convert the model again (`hpcfair convert`); hpcfair's ONNX files are checked "
+                                  "and hold no external data") from None
 
 
 ORT_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
