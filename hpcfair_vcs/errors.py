@@ -24,23 +24,36 @@ def describe(exc: BaseException) -> str:
     return summary[:300]
 
 
+# What an error may say it is about, beside its message; --json prints each one given.
+FIELDS = ("name", "version", "oid", "remote", "path", "key")
+
+
 class HpcfairError(Exception):
-    """Root of every deliberate hpcfair error."""
+    """Root of every deliberate hpcfair error.
+
+    Keyword *fields* (``name=``, ``oid=``, ``remote=``, ``path=`` ...; see FIELDS) say which
+    artifact, object, remote or file it concerns, for scripts reading ``--json``. They never
+    hold secrets.
+    """
 
     exit_code = EXIT_USER
     default_hint = ""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
         super().__init__(message)
+        unknown = set(fields) - set(FIELDS)
+        if unknown:
+            raise TypeError(f"unknown error fields {sorted(unknown)}; use {', '.join(FIELDS)}")
         self.message = message
         self.hint = self.default_hint if hint is None else hint
+        self.fields = {key: value for key, value in fields.items() if value is not None}
 
     def __str__(self) -> str:
         return self.message
 
     def to_dict(self) -> dict:
         return {"error": type(self).__name__, "message": self.message,
-                "hint": self.hint, "exit_code": self.exit_code}
+                "hint": self.hint, "exit_code": self.exit_code, **self.fields}
 
 
 # --- user errors (exit 1) -------------------------------------------------
@@ -88,6 +101,26 @@ class NestedArtifactError(HpcfairError):
 class WorkspaceConflictError(HpcfairError):
     default_hint = ("`hpcfair add PATH` keeps your changes as a new version; "
                     "`--force` discards them")
+
+
+class StaleRefError(HpcfairError):
+    """Another process changed the artifact between our read and our write."""
+
+    default_hint = "run the command again"
+
+
+class RemoteNotFoundError(HpcfairError, KeyError):
+    default_hint = "`hpcfair remote list` shows the configured remotes"
+
+
+class RemoteExistsError(HpcfairError, ValueError):
+    default_hint = "use `hpcfair remote modify`, or remove it first"
+
+
+class TaskConfigError(HpcfairError, ValueError):
+    """A task config that does not match the schema."""
+
+    default_hint = "docs/tasks.md lists every group and key"
 
 
 class LockTimeoutError(HpcfairError, TimeoutError):
@@ -206,6 +239,10 @@ def not_writable(folder: object, exc: OSError) -> ReadOnlyRepositoryError:
     """The error for a write into the repository's *folder* that the system refused."""
     return ReadOnlyRepositoryError(f"cannot write to {folder}: {exc.strerror or exc}, so the repository "
                                    "cannot be changed")
+
+
+class RemoteError(EnvironmentMissingError):
+    """A remote cannot be used: unreachable, refused, missing, or read-only."""
 
 
 class UnsupportedFormatError(EnvironmentMissingError):

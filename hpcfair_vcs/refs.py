@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._io import atomic_write
-from .errors import ArtifactNotFoundError, CorruptRecordError, HpcfairError, InvalidNameError
+from .errors import ArtifactNotFoundError, CorruptRecordError, InvalidNameError, StaleRefError
 from .tree import is_tree, is_valid_oid
 from .validate import is_tracked_path, refuse_bad_fields
 
@@ -44,12 +44,6 @@ def check_tag(tag: str) -> str:
         raise InvalidNameError(f"{tag!r} is reserved for version numbers",
                                hint="choose a tag with a letter in it, like 'prod' or 'paper-v1'")
     return tag
-
-
-class StaleRefError(HpcfairError):
-    """Another process changed the artifact between our read and our write."""
-
-    default_hint = "run the command again"
 
 
 @dataclass
@@ -111,9 +105,9 @@ class RefStore:
             doc = json.loads(path.read_bytes())
             return ArtifactRef.from_dict(doc)
         except FileNotFoundError:
-            raise ArtifactNotFoundError(f"no artifact named {name!r}") from None
+            raise ArtifactNotFoundError(f"no artifact named {name!r}", name=name) from None
         except (ValueError, TypeError) as exc:
-            raise CorruptRecordError(f"ref file {path} is unreadable: {exc}") from None
+            raise CorruptRecordError(f"ref file {path} is unreadable: {exc}", name=name, path=str(path)) from None
 
     def find(self, name: str) -> ArtifactRef | None:
         try:
@@ -151,4 +145,4 @@ class RefStore:
         try:
             os.unlink(self._path(name))
         except FileNotFoundError:
-            raise ArtifactNotFoundError(f"no artifact named {name!r}") from None
+            raise ArtifactNotFoundError(f"no artifact named {name!r}", name=name) from None

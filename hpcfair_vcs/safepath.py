@@ -30,13 +30,14 @@ def check_writable(root: Path, path: Path) -> Path:
     where = _relative_inside(root, parent)
     if where is None:
         raise PathOutsideRepoError(f"{shown}: a folder on its way is a link that leads outside the repository",
-                                   hint="replace the link with a real folder, or remove it")
+                                   hint="replace the link with a real folder, or remove it", path=shown)
     if where.split("/", 1)[0] in MANAGED_DIRS:
         raise PathOutsideRepoError(f"{shown}: a folder on its way leads into {where.split('/', 1)[0]}/, "
-                                   "which hpcfair will not write to", hint="replace the link with a real folder")
+                                   "which hpcfair will not write to", hint="replace the link with a real folder",
+                                   path=shown)
     if os.path.islink(path) and _relative_inside(root, os.path.realpath(path)) is None:
         raise PathOutsideRepoError(f"{shown} is a link that leads outside the repository; hpcfair will not "
-                                   "replace it", hint="remove the link yourself if it should go")
+                                   "replace it", hint="remove the link yourself if it should go", path=shown)
     return path
 
 

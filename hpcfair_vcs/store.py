@@ -309,14 +309,14 @@ class ObjectStore:
         try:
             return self.path(oid).read_bytes()
         except FileNotFoundError:
-            raise MissingObjectError(f"object {oid} is not in the local store") from None
+            raise MissingObjectError(f"object {oid} is not in the local store", oid=oid) from None
 
     def read_tree(self, oid: str) -> dict[str, str]:
         """The manifest of tree object *oid*, after checking its hash (every time; the parsed
         manifest of bytes already checked is kept, since those bytes define it)."""
         data = self.read_bytes(oid)
         if tree_mod.tree_oid(data) != oid:
-            raise CorruptObjectError(f"tree object {oid} does not match its hash")
+            raise CorruptObjectError(f"tree object {oid} does not match its hash", oid=oid)
         if oid not in self._trees:
             self._trees[oid] = tree_mod.parse_tree(data, oid)
         return dict(self._trees[oid])

@@ -51,13 +51,14 @@ def resolve_user_path(root: Path, user_path: str | os.PathLike, *, must_exist: b
     real = Path(os.path.realpath(raw))
     if not _inside(real, root):
         via = " through a symlink" if _inside(lexical, root) else ""
-        raise PathOutsideRepoError(f"{user_path} is outside the repository{via} ({root})")
+        raise PathOutsideRepoError(f"{user_path} is outside the repository{via} ({root})", path=os.fspath(user_path))
     parts = Path(to_relpath(root, real)).parts
     if parts and parts[0] in (".hpcfair", ".git"):
         raise PathOutsideRepoError(f"{user_path} is inside {parts[0]}/, which hpcfair manages",
-                                   hint="add your own data files, not the repository's internals")
+                                   hint="add your own data files, not the repository's internals",
+                                   path=os.fspath(user_path))
     if must_exist and not os.path.lexists(real):
-        raise PathNotFoundError(f"{user_path} does not exist")
+        raise PathNotFoundError(f"{user_path} does not exist", path=os.fspath(user_path))
     if parts:
         trackable(real, to_relpath(root, real))
     return real

@@ -139,3 +139,25 @@ def test_real_console_command(repo):
     assert "added a.pt as a v1" in proc.stdout
     proc = run_hpcfair("show", "zzz", cwd=repo, check=False)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_a_json_error_names_what_it_is_about(repo, cli):
+    """Scripts reading --json learn which artifact, remote or path failed, not only a message."""
+    error = json.loads(cli("show", "nosuch", "--json", code=1).stdout)
+    assert error["error"] == "ArtifactNotFoundError" and error["name"] == "nosuch"
+    error = json.loads(cli("fetch", "-r", "nosuch", "--json", code=1).stdout)
+    assert error["error"] == "RemoteNotFoundError" and error["remote"] == "nosuch"
+    cli("remote", "add", "w", "webdav://me:Secret-9@127.0.0.1:9/dav")
+    error = json.loads(cli("fetch", "-r", "w", "--json", code=4).stdout)
+    assert error["error"] == "RemoteError" and error["remote"] == "w"
+    assert "Secret-9" not in json.dumps(error)
+    error = json.loads(cli("add", "../elsewhere.bin", "--json", code=1).stdout)
+    assert error["error"] == "PathOutsideRepoError" and error["path"] == "../elsewhere.bin"
+
+
+def test_error_fields_are_the_known_ones():
+    from hpcfair_vcs.errors import FIELDS, HpcfairError
+
+    assert HpcfairError("m", oid="abc").to_dict()["oid"] == "abc" and "oid" in FIELDS
+    with pytest.raises(TypeError, match="unknown error fields"):
+        HpcfairError("m", password="x")

@@ -10,9 +10,7 @@ import sys
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs.errors import ConfigError
-from hpcfair_vcs.remotes.connect import RemoteError
-from hpcfair_vcs.remotes.settings import RemoteExistsError, RemoteNotFoundError
+from hpcfair_vcs.errors import ConfigError, RemoteError, RemoteExistsError, RemoteNotFoundError
 from hpcfair_vcs.repo import Repo
 
 from .conftest import write

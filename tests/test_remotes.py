@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs.remotes.connect import RemoteError, open_remote
+from hpcfair_vcs.remotes.connect import open_remote
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write
 from .remote_fixtures import (RemoteSpec, clone_pointers, new_repo, remote_spec, server_spec,  # noqa: F401
+from hpcfair_vcs.errors import RemoteError
                               servers)
 
 

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs import HPCFair
-from hpcfair_vcs.errors import PathNotFoundError
-from hpcfair_vcs.tasks.schema import TaskConfigError
-
+from hpcfair_vcs.errors import PathNotFoundError, TaskConfigError
 from .conftest import run_hpcfair, write
 from .model_repo import repo, template  # noqa: F401 - fixtures
 

@@ -10,9 +10,9 @@ import pytest
 from hpcfair_vcs import pointer as pointer_mod
 from hpcfair_vcs._io import RepoLock, atomic_write
 from hpcfair_vcs.tmpfiles import remove_stale_tmp, tmp_name
-from hpcfair_vcs.errors import CorruptPointerError, CorruptRecordError, LockTimeoutError, PathNotFoundError
+from hpcfair_vcs.errors import (CorruptPointerError, CorruptRecordError, LockTimeoutError, PathNotFoundError, StaleRefError)
 from hpcfair_vcs.records import MetadataRecord, RecordStore, VersionRecord, canonical_bytes
-from hpcfair_vcs.refs import ArtifactRef, RefStore, StaleRefError
+from hpcfair_vcs.refs import ArtifactRef, RefStore
 from hpcfair_vcs.state import RACY_WINDOW_NS, StateCache
 
 from .conftest import write

@@ -49,7 +49,8 @@ def remote_add_cmd(name, url, pairs, local, default, as_json) -> None:
     Example:
       hpcfair remote add dav webdav://host/dav/store -o user=me -o password=... --default
     """
-    emit(api.remote_add(name, url, key_value_pairs(pairs, "-o"), local=local, default=default), as_json, _render_remotes)
+    result = api.remote_add(name, url, key_value_pairs(pairs, "-o"), local=local, default=default)
+    emit(result, as_json, _render_remotes)
 
 
 @remote_cmd.command("modify")
@@ -65,7 +66,8 @@ def remote_modify_cmd(name, pairs, unset, local, as_json) -> None:
     Example:
       hpcfair remote modify origin -o port=2222 --unset keyfile
     """
-    emit(api.remote_modify(name, key_value_pairs(pairs, "-o"), unset=list(unset), local=local), as_json, _render_remotes)
+    result = api.remote_modify(name, key_value_pairs(pairs, "-o"), unset=list(unset), local=local)
+    emit(result, as_json, _render_remotes)
 
 
 @remote_cmd.command("list")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from ..progress import SILENT, Progress, advance_of
 from ..records import VersionRecord, pid_of
-from ..remotes.connect import RemoteError, open_remote
+from ..remotes.connect import open_remote
 from ..remotes.sync import (local_odb, merge_refs, objects_of, probe, read_remote_refs, records_needed,
                             upload, write_remote_index, write_remote_ref)
 from ..repo import Repo, open_repo
 from ..results import TransferSummary
+from ..errors import RemoteError
 
 
 def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remote: str | None = None,
@@ -26,7 +27,8 @@ def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remot
     r = open_repo(repo)
     rem = open_remote(r, remote, accept_new_host=accept_new_host)
     if rem.read_only:
-        raise RemoteError(f"remote {rem.name!r} ({rem.shown_url}) is read-only", hint="push to another remote")
+        raise RemoteError(f"remote {rem.name!r} ({rem.shown_url}) is read-only", hint="push to another remote",
+                          remote=rem.name)
     refs = [r.refs.get(name) for name in artifacts] if artifacts else r.refs.all()
     summary = TransferSummary(remote=rem.name)
     sizes: dict[str, int] = {}  # every object to send, by id

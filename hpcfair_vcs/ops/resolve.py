@@ -49,7 +49,7 @@ def resolve(repo: Repo, spec: str) -> Resolved:
     if ref is None:
         record_id = repo.records.resolve_prefix(spec)
         if record_id is None:
-            raise ArtifactNotFoundError(f"no artifact or PID matches {spec!r}")
+            raise ArtifactNotFoundError(f"no artifact or PID matches {spec!r}", name=spec)
         record = repo.records.get(record_id, VersionRecord)
         return Resolved(repo.refs.find(record.artifact), record_id, record)
     version_id = _version_in_ref(repo, ref, version)
@@ -58,7 +58,7 @@ def resolve(repo: Repo, spec: str) -> Resolved:
 
 def _version_in_ref(repo: Repo, ref: ArtifactRef, version: str | None) -> str:
     if not ref.versions:
-        raise VersionNotFoundError(f"artifact {ref.name!r} has no versions")
+        raise VersionNotFoundError(f"artifact {ref.name!r} has no versions", name=ref.name)
     if version is None or version == "latest":
         return ref.versions[-1]
     digits = version[1:] if version[:1] in ("v", "V") and version[1:].isdigit() else version
@@ -67,7 +67,7 @@ def _version_in_ref(repo: Repo, ref: ArtifactRef, version: str | None) -> str:
         if 1 <= number <= len(ref.versions):
             return ref.versions[number - 1]
         raise VersionNotFoundError(f"artifact {ref.name!r} has no version {number} "
-                                   f"(it has 1 to {len(ref.versions)})")
+                                   f"(it has 1 to {len(ref.versions)})", name=ref.name, version=version)
     if version in ref.tags:
         return ref.tags[version]
     record_id = repo.records.resolve_prefix(version)

@@ -22,18 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.dvc_ssh import ssh_filesystem_class
-from ..errors import EnvironmentMissingError, MissingDependencyError, UsageError
+from ..errors import MissingDependencyError, RemoteError, RemoteNotFoundError, UsageError
 from ..repo import Repo
-from .settings import HPCFAIR_OPTIONS, RemoteNotFoundError, configured, default_name, redact_url, scrub
+from .settings import HPCFAIR_OPTIONS, configured, default_name, redact_url, scrub
 
 PLUGINS = {"ssh": "dvc-ssh", "webdav": "dvc-webdav", "webdavs": "dvc-webdav", "s3": "dvc-s3",
            "gs": "dvc-gs", "azure": "dvc-azure", "http": "dvc-http", "https": "dvc-http"}
 EXTRAS = {"ssh": "ssh", "webdav": "webdav", "webdavs": "webdav", "s3": "s3"}
 READ_ONLY_SCHEMES = {"http", "https"}
-
-
-class RemoteError(EnvironmentMissingError):
-    """A remote cannot be used: unreachable, refused, missing, or read-only."""
 
 
 @dataclass
@@ -83,7 +79,7 @@ def choose(repo: Repo, name: str | None) -> str:
     remotes = configured(repo)
     if name:
         if name not in remotes:
-            raise RemoteNotFoundError(f"no remote named {name!r}")
+            raise RemoteNotFoundError(f"no remote named {name!r}", remote=name)
         return name
     chosen = default_name(repo)
     if chosen:
@@ -117,7 +113,7 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
     except Exception as exc:  # DVC reports a missing plugin as its own error type
         if "pip install" in str(exc) or "not supported" in str(exc).lower():
             raise _missing_plugin(scheme) from None
-        raise RemoteError(f"remote {name!r}: {scrub(str(exc), configured_options)}") from None
+        raise RemoteError(f"remote {name!r}: {scrub(str(exc), configured_options)}", remote=name) from None
     if scheme == "ssh":  # atomic uploads and host-key checks (adapters/dvc_ssh.py)
         cls = ssh_filesystem_class(_known_hosts(conf, ours, accept_new_host), cipher_preference())
     try:
@@ -193,7 +189,13 @@ def _quiet_libraries() -> None:
 
 
 def explain(remote: Remote, exc: BaseException) -> RemoteError:
-    """Turn a library exception into one clear RemoteError naming the remote."""
+    """Turn a library exception into one clear RemoteError naming the remote (its ``remote`` field too)."""
+    error = _classify(remote, exc)
+    error.fields["remote"] = remote.name
+    return error
+
+
+def _classify(remote: Remote, exc: BaseException) -> RemoteError:
     text = scrub(f"{type(exc).__name__}: {exc}", remote.options)
     low = text.lower()
     where = f"remote {remote.name!r} ({remote.shown_url})"

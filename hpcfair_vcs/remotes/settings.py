@@ -14,7 +14,7 @@ from typing import Any
 
 from .._io import atomic_write
 from ..config import read_yaml_file, validate, why_local_only
-from ..errors import ConfigError, HpcfairError, MissingDependencyError
+from ..errors import ConfigError, MissingDependencyError, RemoteExistsError, RemoteNotFoundError
 from ..repo import Repo
 
 SECRET_OPTIONS = frozenset({
@@ -33,14 +33,6 @@ USER_AS_OPTION = frozenset({"webdav", "webdavs", "http", "https"})
 def is_private_option(key: str, value: Any) -> bool:
     """Whether option *key* belongs in config.local.yaml: a secret, or one that runs a program or names a file."""
     return key in SECRET_OPTIONS or why_local_only(key, value) is not None
-
-
-class RemoteNotFoundError(HpcfairError, KeyError):
-    default_hint = "`hpcfair remote list` shows the configured remotes"
-
-
-class RemoteExistsError(HpcfairError, ValueError):
-    default_hint = "use `hpcfair remote modify`, or remove it first"
 
 
 def check_options(url: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +188,7 @@ def modify(repo: Repo, name: str, options: dict[str, Any], *, unset: list[str] =
     """
     current = dict(configured(repo).get(name) or {})
     if not current:
-        raise RemoteNotFoundError(f"no remote named {name!r}")
+        raise RemoteNotFoundError(f"no remote named {name!r}", remote=name)
     url = options.pop("url", current.pop("url"))
     for key in unset:
         current.pop(key, None)
@@ -210,7 +202,7 @@ def modify(repo: Repo, name: str, options: dict[str, Any], *, unset: list[str] =
 def remove(repo: Repo, name: str) -> None:
     """Raises RemoteNotFoundError."""
     if name not in configured(repo):
-        raise RemoteNotFoundError(f"no remote named {name!r}")
+        raise RemoteNotFoundError(f"no remote named {name!r}", remote=name)
     with repo.lock:
         for path, private in zip(_files(repo), (False, True)):
             doc = read_yaml_file(path)
@@ -224,7 +216,7 @@ def remove(repo: Repo, name: str) -> None:
 def set_default(repo: Repo, name: str, *, local: bool = False) -> None:
     """Raises RemoteNotFoundError."""
     if name not in configured(repo):
-        raise RemoteNotFoundError(f"no remote named {name!r}")
+        raise RemoteNotFoundError(f"no remote named {name!r}", remote=name)
     with repo.lock:
         path = _files(repo)[1 if local else 0]
         doc = read_yaml_file(path)

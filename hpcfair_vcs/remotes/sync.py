@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..tmpfiles import remove_stale_tmp, tmp_name
-from ..errors import CorruptRecordError, HpcfairError, RefusedFileError
+from ..errors import CorruptRecordError, HpcfairError, RefusedFileError, RemoteError
 from ..progress import Advance, ignore
 from ..records import RECORD_TYPES, ProvenanceRecord, VersionRecord
 from ..refs import NAME_RE, ArtifactRef
 from ..repo import Repo
 from ..tree import is_tree
 from . import local_copy, ssh_bulk, stream
-from .connect import Remote, RemoteError, explain
+from .connect import Remote, explain
 from .progress import fsspec_callback
 
 
@@ -88,7 +88,7 @@ def probe(remote: Remote, *, create: bool) -> None:
     what = {"s3": "bucket", "gs": "bucket", "azure": "container", "webdav": "collection",
             "webdavs": "collection"}.get(remote.scheme, "folder")
     raise RemoteError(f"remote {remote.name!r}: the {what} {target or remote.shown_url} does not exist",
-                      hint=f"create the {what} on the server first")
+                      hint=f"create the {what} on the server first", remote=remote.name)
 
 
 def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, int], jobs: int | None,
@@ -266,10 +266,10 @@ def _read_small(remote: Remote, path: str, shown: str) -> bytes:
                 data = fobj.read(MAX_SMALL_FILE + 1)
     except RefusedFileError as exc:
         raise CorruptRecordError(f"remote {remote.name!r}: {shown} is refused: {exc.message}",
-                                 hint=exc.hint) from None
+                                 hint=exc.hint, remote=remote.name, path=shown) from None
     if len(data) > MAX_SMALL_FILE:
         raise CorruptRecordError(f"remote {remote.name!r}: {shown} is larger than {MAX_SMALL_FILE} bytes",
-                                 hint=RefusedFileError.default_hint)
+                                 hint=RefusedFileError.default_hint, remote=remote.name, path=shown)
     return data
 
 
@@ -277,9 +277,11 @@ def _parse_ref(raw: bytes, filename: str) -> ArtifactRef:
     try:
         ref = ArtifactRef.from_dict(json.loads(raw))
     except (ValueError, TypeError) as exc:
-        raise CorruptRecordError(f"remote ref {filename} is unreadable: {exc}") from None
+        raise CorruptRecordError(f"remote ref {filename} is unreadable: {exc}",
+                                 path=f"refs/artifacts/{filename}") from None
     if f"{ref.name}.json" != filename:
-        raise CorruptRecordError(f"remote ref {filename} names another artifact ({ref.name})")
+        raise CorruptRecordError(f"remote ref {filename} names another artifact ({ref.name})",
+                                 path=f"refs/artifacts/{filename}")
     return ref
 
 

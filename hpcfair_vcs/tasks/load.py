@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import PathNotFoundError
-from .schema import TaskConfigError, validate
+from ..errors import PathNotFoundError, TaskConfigError
+from .schema import validate
 
 
 def load(config: str | os.PathLike | dict[str, Any], expected_task: str | None = None) -> dict[str, dict[str, Any]]:

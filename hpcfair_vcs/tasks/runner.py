@@ -21,7 +21,7 @@ from ..ops.optimize import optimize
 from ..ops.search import search
 from ..results import CollaborateResult, LoadedResult
 from .load import load
-from .schema import TaskConfigError
+from ..errors import TaskConfigError
 
 
 # Task keys that run code; a config file (it may come with a clone) cannot turn them on by itself.

@@ -14,15 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import HpcfairError
-
+from ..errors import TaskConfigError
 TASKS = ("store", "search", "convert", "infer", "collaborate", "optimize", "load_model", "load_dataset")
-
-
-class TaskConfigError(HpcfairError, ValueError):
-    """A task config that does not match the schema."""
-
-    default_hint = "docs/tasks.md lists every group and key"
 
 
 @dataclass(frozen=True)
