@@ -18,10 +18,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "remotes"))
+sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1]))  # run as a script: the checkout's remotes/
 from bench_core import (DVC, HPCFAIR, fresh_repo, make_big_file, make_small_files, order, place,  # noqa: E402
                         run, settle, timed)
-from servers import SSHServer  # noqa: E402
+from remotes.servers import SSHServer  # noqa: E402
 
 
 def configure(root: Path, tool: str, url: str, options: dict[str, str]) -> None:

@@ -8,7 +8,9 @@ on first use, so a command pays only for what it runs.
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 # verb -> its module in hpcfair_vcs.ops (or "module:attribute" elsewhere)
@@ -33,8 +35,21 @@ def __getattr__(name: str) -> Any:
     if not attribute:
         module, attribute = f"hpcfair_vcs.ops.{module}", name
     function = getattr(importlib.import_module(module), attribute)
+    if "repo" in (getattr(function, "__kwdefaults__", None) or {}):
+        function = _closing(function)
     globals()[name] = function
     return function
+
+
+def _closing(function: Callable[..., Any]) -> Callable[..., Any]:
+    """*function*, closing the repository it opens for its call (repo.opened): API calls leave nothing open."""
+    @functools.wraps(function)
+    def call(*args: Any, repo: Any = None, **kwargs: Any) -> Any:
+        from .repo import opened  # here, not at import: `import hpcfair_vcs` and `hpcfair --help` stay light
+
+        with opened(repo) as target:
+            return function(*args, repo=target, **kwargs)
+    return call
 
 
 def __dir__() -> list[str]:

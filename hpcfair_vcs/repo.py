@@ -25,6 +25,8 @@ it made; a cache, safe to delete) when a model is first converted.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -150,3 +152,25 @@ class Repo:
 def open_repo(repo: "Repo | str | os.PathLike | None") -> Repo:
     """Accept a Repo, a path inside one, or None (the current directory)."""
     return repo if isinstance(repo, Repo) else Repo.discover(repo)
+
+
+@contextmanager
+def opened(repo: "Repo | str | os.PathLike | None") -> Iterator["Repo | str | os.PathLike | None"]:
+    """What one API call works on, closed when it returns.
+
+    A Repo passed in stays the caller's and is not closed. Otherwise the repository at or
+    above *repo* (a path, or None for the current directory) is opened for the call and
+    closed after it, so a long-running process (a notebook, a server, a worker) keeps no
+    SQLite connection or file open. Where there is no repository, *repo* is passed on as
+    it was: the verb says what it needs (``infer`` of a plain ONNX file needs none).
+    """
+    if isinstance(repo, Repo):
+        yield repo
+        return
+    try:
+        found = Repo.discover(repo)
+    except NotARepositoryError:
+        yield repo
+        return
+    with found:
+        yield found

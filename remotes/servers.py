@@ -8,7 +8,7 @@ Each takes a folder of its own (config, keys, data, logs), picks a free port,
 starts on ``start()`` and stops on ``stop()``; ``remote_url``/``remote_options``
 give what ``hpcfair remote add`` needs. From the shell::
 
-    python remotes/servers.py ssh|webdav|s3 DIR    # starts one, prints the remote add line, waits
+    python -m remotes ssh|webdav|s3 DIR    # from the repository root: starts one, prints the remote add line, waits
 """
 
 from __future__ import annotations

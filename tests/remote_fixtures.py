@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs.repo import Repo
-
-sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "remotes"))
-from servers import S3Server, SSHServer, WebDAVServer  # noqa: E402
+from remotes.servers import S3Server, SSHServer, WebDAVServer
 
 KINDS = ["local", "ssh", "webdav", "s3"]
 NEEDS = {"ssh": ["/usr/sbin/sshd", "ssh-keygen"], "webdav": ["nginx", "htpasswd"], "s3": ["rclone"]}

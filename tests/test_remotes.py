@@ -6,18 +6,19 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from hpcfair_vcs import api
+from hpcfair_vcs.errors import RemoteError
 from hpcfair_vcs.remotes.connect import open_remote
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write
 from .remote_fixtures import (RemoteSpec, clone_pointers, new_repo, remote_spec, server_spec,  # noqa: F401
-from hpcfair_vcs.errors import RemoteError
                               servers)
 
 
@@ -515,3 +516,25 @@ def test_pull_only_onnx_brings_the_onnx_form_with_its_provenance(tmp_path, remot
     assert shown.provenance["results"]["parity"]["max_rel"] <= 1e-4
     assert shown.provenance["runtime"]["hyperparameters"] == {"C": 1.0}
     assert api.pull(repo=b, only="onnx").no_derived_form == []  # the pointer pipe.skops.hpcfair -> its ONNX form
+
+
+@pytest.mark.servers
+def test_python_m_remotes_starts_a_server_a_user_can_add(tmp_path):
+    """`python -m remotes ssh DIR` (docs/remotes.md) starts a real sshd and prints the line to add it."""
+    import signal
+    import socket
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "remotes", "ssh", os.fspath(tmp_path / "srv")], cwd=root,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        banner = proc.stdout.readline()
+        line = proc.stdout.readline()
+        assert banner.startswith("ssh server on 127.0.0.1:") and line.startswith("hpcfair remote add ssh ssh://")
+        port = int(banner.split(":")[1].split(";")[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            assert conn.recv(7) == b"SSH-2.0"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0

@@ -57,3 +57,28 @@ def test_cloned_control_folder_is_completed_on_open(make_repo):
     write(root / "m.pt", b"x")
     assert api.add(["m.pt"]).items[0].version == 1
     assert (root / ".hpcfair" / "files" / "sha256").is_dir()
+
+
+def test_api_calls_close_the_repository_they_open(repo):
+    """A long-running process (a notebook, a server) keeps no SQLite connection after a call returns;
+    a Repo passed in stays open: it is the caller's."""
+    import os
+
+    def open_state_dbs() -> int:
+        count = 0
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                count += os.readlink(f"/proc/self/fd/{fd}").endswith("state.db")
+            except OSError:
+                continue
+        return count
+
+    write(repo / "m.bin", b"model")
+    api.add(["m.bin"], repo=repo)
+    for call in (lambda: api.status(repo=repo), lambda: api.show("m", repo=repo), lambda: api.checkout(repo=repo),
+                 lambda: api.status()):
+        call()
+        assert open_state_dbs() == 0
+    with Repo(repo) as mine:
+        api.status(repo=mine)
+        assert mine.state._db is not None and open_state_dbs() == 1  # still the caller's, still open

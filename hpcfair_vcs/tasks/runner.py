@@ -19,6 +19,7 @@ from ..ops.convert import convert
 from ..ops.infer import infer, load_dataset, load_model
 from ..ops.optimize import optimize
 from ..ops.search import search
+from ..repo import opened
 from ..results import CollaborateResult, LoadedResult
 from .load import load
 from ..errors import TaskConfigError
@@ -43,9 +44,9 @@ def run(config: str | os.PathLike | dict[str, Any], *, repo: Any = None, expecte
     general, device, task, output = cfg["general"], cfg["device"], cfg["task"], cfg["output"]
     if not isinstance(config, dict) and not trust_pickle:
         _refuse_code(task, os.fspath(config))
-    repo = general.get("repo") or repo
     runner = RUNNERS[general["task"]]
-    return runner(task, device, output.get("path"), repo)
+    with opened(general.get("repo") or repo) as target:  # one repository for the task, closed after it
+        return runner(task, device, output.get("path"), target)
 
 
 def _refuse_code(task: dict[str, Any], source: str) -> None:
