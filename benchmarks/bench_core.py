@@ -114,7 +114,7 @@ def bench_add(base: Path, source: Path, name: str, repeats: int, many_files: boo
 
 def bench_hash(path: Path, repeats: int) -> dict:
     sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1]))
-    from hpcfair_vcs.store import hash_file
+    from hpcfair_vcs.storage.store import hash_file
 
     def hashlib_loop():
         digest = hashlib.sha256()

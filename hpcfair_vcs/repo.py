@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from . import config as config_mod
-from . import gitignore
-from ._io import RepoLock, atomic_write
+from .worktree import gitignore
+from .fileio.files import RepoLock, atomic_write
 from .errors import AlreadyARepositoryError, NotARepositoryError, UnsupportedFormatError
-from .records import RecordStore
-from .refs import RefStore
-from .state import StateCache
-from .store import ObjectStore
-from .tmpfiles import register_repository
+from .storage.records import RecordStore
+from .storage.refs import RefStore
+from .storage.state import StateCache
+from .storage.store import ObjectStore
+from .fileio.tmpfiles import register_repository
 
 CONTROL_DIR = ".hpcfair"
 FORMAT_VERSION = 1

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs import pointer as pointer_mod
+from hpcfair_vcs.worktree import pointer as pointer_mod
 from hpcfair_vcs.errors import (InvalidNameError, NameConflictError, NestedArtifactError,
                                 NotARepositoryError, PathNotFoundError, PathOutsideRepoError,
                                 UnreadableFileError, UsageError)
 from hpcfair_vcs.repo import Repo
-from hpcfair_vcs.state import RACY_WINDOW_NS
+from hpcfair_vcs.storage.state import RACY_WINDOW_NS
 
 from .conftest import make_dataset, write
 
@@ -104,7 +104,7 @@ def test_unchanged_files_are_not_rehashed(repo, monkeypatch):
     time.sleep(RACY_WINDOW_NS / 1e9 + 0.05)  # older than the racy window, so cacheable
     api.add(["big.bin"])
     calls = []
-    import hpcfair_vcs.store as store_mod
+    import hpcfair_vcs.storage.store as store_mod
     original = store_mod.ObjectStore.stage_file
     monkeypatch.setattr(store_mod.ObjectStore, "stage_file",
                         lambda self, *a, **k: calls.append(a) or original(self, *a, **k))

@@ -6,7 +6,7 @@ import os
 import stat
 
 from hpcfair_vcs import api
-from hpcfair_vcs import pointer as pointer_mod
+from hpcfair_vcs.worktree import pointer as pointer_mod
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write

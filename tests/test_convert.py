@@ -14,7 +14,7 @@ import pytest
 from hpcfair_vcs import api
 from hpcfair_vcs.errors import (ConversionError, InputMismatchError, ModelLoadError, ParityError, UntrustedPickleError,
                                 UsageError)
-from hpcfair_vcs.records import ProvenanceRecord, RuntimeRecord, VersionRecord
+from hpcfair_vcs.storage.records import ProvenanceRecord, RuntimeRecord, VersionRecord
 from hpcfair_vcs.repo import Repo
 
 from . import model_zoo

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from hpcfair_vcs import _direct_copy as dc
+from hpcfair_vcs.fileio import direct as dc
 
 from .conftest import write
 

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpcfair_vcs import pointer as pointer_mod
+from hpcfair_vcs.worktree import pointer as pointer_mod
 from hpcfair_vcs.onnx_io.signature import parse_output_name, parse_tensor
 from hpcfair_vcs.errors import HpcfairError
-from hpcfair_vcs.records import RECORD_TYPES, RecordStore
-from hpcfair_vcs.refs import RefStore
+from hpcfair_vcs.storage.records import RECORD_TYPES, RecordStore
+from hpcfair_vcs.storage.refs import RefStore
 from hpcfair_vcs.remotes.sync import _parse_ref
 from hpcfair_vcs.tasks.load import load as load_task
-from hpcfair_vcs.tree import parse_tree
+from hpcfair_vcs.storage.tree import parse_tree
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from hpcfair_vcs import api
-from hpcfair_vcs.tmpfiles import tmp_name
+from hpcfair_vcs.fileio.tmpfiles import tmp_name
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write

@@ -45,7 +45,7 @@ def test_pid_is_content_derived_unique_and_resolvable(three_versions):
     assert api.show(info.pid[:16]).number == 2
     assert api.show(info.pid.removeprefix("hpcfair:")[:10]).artifact == "m"
     with Repo(three_versions) as r:
-        from hpcfair_vcs.records import VersionRecord
+        from hpcfair_vcs.storage.records import VersionRecord
 
         record = r.records.get(info.pid.removeprefix("hpcfair:"), VersionRecord)
         assert record.record_id() == info.pid.removeprefix("hpcfair:")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs.records import VersionRecord, canonical_bytes
+from hpcfair_vcs.storage.records import VersionRecord, canonical_bytes
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write

@@ -14,7 +14,7 @@ import pytest
 from hpcfair_vcs import api
 from hpcfair_vcs.errors import (DeviceUnavailableError, InputFileError, InputMismatchError, MappingError,
                                 UsageError)
-from hpcfair_vcs.records import VersionRecord
+from hpcfair_vcs.storage.records import VersionRecord
 from hpcfair_vcs.repo import Repo
 
 from . import model_zoo

@@ -384,8 +384,8 @@ def test_local_folder_push_sends_only_what_the_folder_lacks(tmp_path, servers):
 def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from_the_pull(
         tmp_path, servers, monkeypatch):
     """From BYPASS_FROM on: a direct copy on push; on pull one pass feeds store and work tree."""
-    from hpcfair_vcs._direct_copy import BYPASS_FROM
-    from hpcfair_vcs.store import ObjectStore
+    from hpcfair_vcs.fileio.direct import BYPASS_FROM
+    from hpcfair_vcs.storage.store import ObjectStore
 
     spec = RemoteSpec("local", servers.get("local"), tmp_path, unique="big")
     a = new_repo(tmp_path / "a")
@@ -435,8 +435,8 @@ def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from
 
 def test_a_big_object_is_streamed_verified_and_checked_out_in_one_pass(tmp_path, remote_spec, monkeypatch):
     """Every kind of remote: checkout takes the copy made in the pass that hashed the download."""
-    from hpcfair_vcs._direct_copy import BYPASS_FROM
-    from hpcfair_vcs.store import ObjectStore
+    from hpcfair_vcs.fileio.direct import BYPASS_FROM
+    from hpcfair_vcs.storage.store import ObjectStore
 
     a = new_repo(tmp_path / "a")
     write(a / "big.bin", os.urandom(BYPASS_FROM + 1))

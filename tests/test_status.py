@@ -8,7 +8,7 @@ import time
 
 from hpcfair_vcs import api
 from hpcfair_vcs.repo import Repo
-from hpcfair_vcs.state import RACY_WINDOW_NS
+from hpcfair_vcs.storage.state import RACY_WINDOW_NS
 
 from .conftest import make_dataset, write
 
@@ -57,7 +57,7 @@ def test_folder_snapshot_answers_without_hashing(repo, monkeypatch):
     time.sleep(RACY_WINDOW_NS / 1e9 + 0.05)
     api.add(["ds"])
     api.status()  # fills the folder row
-    import hpcfair_vcs.workspace as ws
+    import hpcfair_vcs.worktree.workspace as ws
 
     with monkeypatch.context() as patched:
         patched.setattr(ws, "hash_file", lambda *a: (_ for _ in ()).throw(AssertionError("re-hashed")))

@@ -9,8 +9,8 @@ import stat
 import pytest
 
 from hpcfair_vcs.errors import CorruptObjectError, MissingObjectError, UnreadableFileError
-from hpcfair_vcs.store import ObjectStore, hash_file
-from hpcfair_vcs.tree import tree_bytes, tree_oid
+from hpcfair_vcs.storage.store import ObjectStore, hash_file
+from hpcfair_vcs.storage.tree import tree_bytes, tree_oid
 
 from .conftest import write
 
@@ -57,7 +57,7 @@ def test_adding_good_bytes_again_heals_a_rotten_object(store, tmp_path):
 
 @pytest.mark.parametrize("spares", [True, False])
 def test_a_big_received_file_goes_to_the_store_and_to_a_spare_copy_in_one_pass(store, tmp_path, spares):
-    from hpcfair_vcs._direct_copy import BYPASS_FROM
+    from hpcfair_vcs.fileio.direct import BYPASS_FROM
 
     data = os.urandom(BYPASS_FROM + 4097)
     store.make_spares = spares
@@ -77,7 +77,7 @@ def test_a_big_received_file_goes_to_the_store_and_to_a_spare_copy_in_one_pass(s
 
 
 def test_spares_of_discarded_or_unused_objects_are_deleted(store, tmp_path):
-    from hpcfair_vcs._direct_copy import BYPASS_FROM
+    from hpcfair_vcs.fileio.direct import BYPASS_FROM
 
     store.make_spares = True
     bad = store.receive_file(write(tmp_path / "a", os.urandom(BYPASS_FROM)))
@@ -91,7 +91,7 @@ def test_spares_of_discarded_or_unused_objects_are_deleted(store, tmp_path):
 
 
 def test_adopting_a_big_download_writes_its_spare_copy_while_hashing(store, tmp_path):
-    from hpcfair_vcs._direct_copy import BYPASS_FROM
+    from hpcfair_vcs.fileio.direct import BYPASS_FROM
 
     data = os.urandom(BYPASS_FROM + 3)
     oid = hashlib.sha256(data).hexdigest()

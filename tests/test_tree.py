@@ -7,7 +7,7 @@ import json
 import pytest
 
 from hpcfair_vcs.errors import CorruptObjectError
-from hpcfair_vcs.tree import is_safe_relpath, is_valid_oid, parse_tree, tree_bytes, tree_oid
+from hpcfair_vcs.storage.tree import is_safe_relpath, is_valid_oid, parse_tree, tree_bytes, tree_oid
 
 
 def test_bytes_are_sorted_and_independent_of_insertion_order():

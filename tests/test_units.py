@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from hpcfair_vcs import pointer as pointer_mod
-from hpcfair_vcs._io import RepoLock, atomic_write
-from hpcfair_vcs.tmpfiles import remove_stale_tmp, tmp_name
+from hpcfair_vcs.worktree import pointer as pointer_mod
+from hpcfair_vcs.fileio.files import RepoLock, atomic_write
+from hpcfair_vcs.fileio.tmpfiles import remove_stale_tmp, tmp_name
 from hpcfair_vcs.errors import (CorruptPointerError, CorruptRecordError, LockTimeoutError, PathNotFoundError, StaleRefError)
-from hpcfair_vcs.records import MetadataRecord, RecordStore, VersionRecord, canonical_bytes
-from hpcfair_vcs.refs import ArtifactRef, RefStore
-from hpcfair_vcs.state import RACY_WINDOW_NS, StateCache
+from hpcfair_vcs.storage.records import MetadataRecord, RecordStore, VersionRecord, canonical_bytes
+from hpcfair_vcs.storage.refs import ArtifactRef, RefStore
+from hpcfair_vcs.storage.state import RACY_WINDOW_NS, StateCache
 
 from .conftest import write
 
@@ -37,7 +37,7 @@ def writer_holding_a_tmp_file(root):
     proc = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, %r)\n"
         "from pathlib import Path\n"
-        "from hpcfair_vcs.tmpfiles import register_repository, tmp_name\n"
+        "from hpcfair_vcs.fileio.tmpfiles import register_repository, tmp_name\n"
         "register_repository(Path(%r), Path(%r))\n"
         "path = tmp_name(Path(%r)); path.write_bytes(b'partial'); print(path.name, flush=True); time.sleep(60)\n")
         % (os.getcwd(), str(root), str(root / "owners"), str(root / "work"))], stdout=subprocess.PIPE, text=True)
@@ -45,7 +45,7 @@ def writer_holding_a_tmp_file(root):
 
 
 def test_temporary_files_are_judged_by_their_owners_lock_not_by_a_pid(tmp_path):
-    from hpcfair_vcs.tmpfiles import register_repository
+    from hpcfair_vcs.fileio.tmpfiles import register_repository
 
     (tmp_path / "work").mkdir()
     register_repository(tmp_path, tmp_path / "owners")
@@ -67,7 +67,7 @@ def test_temporary_files_are_judged_by_their_owners_lock_not_by_a_pid(tmp_path):
     finally:
         writer.kill()
         writer.wait()
-    from hpcfair_vcs.tmpfiles import OWNER, remove_dead_owners
+    from hpcfair_vcs.fileio.tmpfiles import OWNER, remove_dead_owners
 
     assert remove_dead_owners(tmp_path / "owners") == 1 and os.listdir(tmp_path / "owners") == [OWNER]
 
@@ -88,7 +88,7 @@ def test_lock_times_out_with_the_holder_pid(tmp_path):
     lock_path = tmp_path / "lock"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, %r)\n"
-        "from hpcfair_vcs._io import RepoLock\n"
+        "from hpcfair_vcs.fileio.files import RepoLock\n"
         "with RepoLock(%r):\n    print('held', flush=True); time.sleep(30)\n") % (os.getcwd(), str(lock_path))],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write
+from ..fileio.files import atomic_write
 from ..errors import ModelLoadError, UsageError, describe
 from .signature import BATCH, Signature, TensorSpec, from_onnx
 

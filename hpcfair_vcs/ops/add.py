@@ -18,20 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import gitignore
+from ..worktree import gitignore
 from ..version import __version__
-from .. import pointer as pointer_mod
-from ..tmpfiles import remove_stale_tmp
+from ..worktree import pointer as pointer_mod
+from ..fileio.tmpfiles import remove_stale_tmp
 from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError, UsageError
-from ..records import MetadataRecord, VersionRecord, pid_of, utc_now
-from ..refs import KINDS, ArtifactRef, check_name, check_tag
+from ..storage.records import MetadataRecord, VersionRecord, pid_of, utc_now
+from ..storage.refs import KINDS, ArtifactRef, check_name, check_tag
 from ..repo import Repo, open_repo
 from ..results import AddedItem, AddResult
 from ..progress import SILENT, Advance, Progress
-from ..store import Staged
-from ..tree import tree_bytes, tree_oid
-from ..state import fingerprint
-from ..workspace import WalkedFile, find_pointers, resolve_user_path, to_relpath, walk_folder
+from ..storage.store import Staged
+from ..storage.tree import tree_bytes, tree_oid
+from ..storage.state import fingerprint
+from ..worktree.workspace import WalkedFile, find_pointers, resolve_user_path, to_relpath, walk_folder
 
 MODEL_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".onnx", ".keras", ".h5", ".hdf5", ".pb",
                   ".tflite", ".pkl", ".pickle", ".joblib", ".skops", ".safetensors", ".ckpt",

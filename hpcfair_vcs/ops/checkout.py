@@ -13,17 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import pointer as pointer_mod
-from ..tmpfiles import remove_stale_tmp
+from ..worktree import pointer as pointer_mod
+from ..fileio.tmpfiles import remove_stale_tmp
 from ..errors import HpcfairError, WorkspaceConflictError
-from ..materialize import build_folder, place_object, remove_path
+from ..worktree.materialize import build_folder, place_object, remove_path
 from ..progress import SILENT, Advance, Progress
-from ..records import PID_PREFIX, pid_of
+from ..storage.records import PID_PREFIX, pid_of
 from ..repo import Repo, open_repo
 from ..results import CheckoutItem, CheckoutResult
-from ..safepath import check_writable
-from ..tree import is_tree
-from ..workspace import WorkspaceHasher, base_dir, find_pointers, resolve_user_path, to_relpath
+from ..worktree.safepath import check_writable
+from ..storage.tree import is_tree
+from ..worktree.workspace import WorkspaceHasher, base_dir, find_pointers, resolve_user_path, to_relpath
 from .resolve import resolve
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from ..version import __version__
 from ..convert.parity import BATCH, compare, seeded_inputs
-from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
-from ..refs import check_name
+from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
+from ..storage.refs import check_name
 from ..repo import Repo, open_repo
 from ..results import DerivedResult
 from ..runtime.compose import Composed, compose as compose_models, parse_map

@@ -20,18 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write
+from ..fileio.files import atomic_write
 from ..convert import registry
 from ..convert.base import Conversion, ConvertOptions, Converter, Step
 from ..onnx_io.signature import Signature, TensorSpec, parse_output_name, parse_tensor
 from ..errors import (HpcfairError, MissingDependencyError, ParityError, UsageError)
-from ..materialize import place_object
+from ..worktree.materialize import place_object
 from ..progress import SILENT, Progress
-from ..records import MetadataRecord, ProvenanceRecord, VersionRecord, canonical_bytes, pid_of
+from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord, canonical_bytes, pid_of
 from ..repo import Repo
 from ..results import AddedItem, ConvertResult
 from ..runtime.arrays import read_arrays
-from ..tree import is_tree
+from ..storage.tree import is_tree
 from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version, scratch_dir
 from .resolve import Resolved, require_model, resolve
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from .. import config as config_mod
 from ..errors import ArtifactNotFoundError, PathNotFoundError, PathOutsideRepoError, UsageError
-from ..materialize import place_object
+from ..worktree.materialize import place_object
 from ..progress import SILENT, Progress
 from ..repo import Repo, open_repo
 from ..results import ConvertResult
-from ..workspace import resolve_user_path, to_relpath
+from ..worktree.workspace import resolve_user_path, to_relpath
 from .add import add
 from .conversion import ConvertRequest, convert_version, converter_for, step_reporter
 from .resolve import Resolved, resolve

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..version import __version__
-from ..tmpfiles import tmp_name
+from ..fileio.tmpfiles import tmp_name
 from ..deps import installed_versions
 from ..errors import NameConflictError
-from ..records import MetadataRecord, ProvenanceRecord, RuntimeRecord, VersionRecord, utc_now
-from ..refs import ArtifactRef, check_name
+from ..storage.records import MetadataRecord, ProvenanceRecord, RuntimeRecord, VersionRecord, utc_now
+from ..storage.refs import ArtifactRef, check_name
 from ..repo import Repo
-from ..store import Staged
+from ..storage.store import Staged
 
 
 @dataclass

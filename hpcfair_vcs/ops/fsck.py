@@ -6,10 +6,10 @@ import hashlib
 import os
 
 from ..errors import HpcfairError
-from ..records import VersionRecord
+from ..storage.records import VersionRecord
 from ..repo import Repo, open_repo
 from ..results import FsckProblem, FsckResult
-from ..tree import is_tree
+from ..storage.tree import is_tree
 
 
 def fsck(*, repo: Repo | str | None = None) -> FsckResult:

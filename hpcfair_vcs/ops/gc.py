@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import pointer as pointer_mod
-from ..tmpfiles import remove_dead_owners, remove_stale_tmp
+from ..worktree import pointer as pointer_mod
+from ..fileio.tmpfiles import remove_dead_owners, remove_stale_tmp
 from ..errors import HpcfairError
-from ..records import VersionRecord
+from ..storage.records import VersionRecord
 from ..repo import Repo, open_repo
 from ..results import GcResult
-from ..tree import is_tree
-from ..workspace import find_pointers
+from ..storage.tree import is_tree
+from ..worktree.workspace import find_pointers
 
 
 def referenced_oids(r: Repo) -> set[str]:

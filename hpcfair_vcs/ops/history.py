@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidNameError, VersionNotFoundError
-from ..records import ProvenanceRecord, RuntimeRecord, VersionRecord, pid_of
-from ..refs import check_tag
+from ..storage.records import ProvenanceRecord, RuntimeRecord, VersionRecord, pid_of
+from ..storage.refs import check_tag
 from ..repo import Repo, open_repo
 from ..results import LogResult, TagResult, VersionInfo
 from .derived import derived_forms

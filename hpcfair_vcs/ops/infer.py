@@ -13,13 +13,13 @@ from typing import Any
 
 from ..errors import ArtifactNotFoundError, NotARepositoryError, PathNotFoundError, UsageError
 from ..progress import SILENT, Progress
-from ..records import MetadataRecord, VersionRecord, pid_of
+from ..storage.records import MetadataRecord, VersionRecord, pid_of
 from ..repo import Repo, open_repo
 from ..results import InferResult
 from ..runtime import arrays as arrays_mod
 from ..runtime import onnx as ort_runtime
 from ..runtime.model import Model
-from ..tree import is_tree
+from ..storage.tree import is_tree
 from .conversion import onnx_version
 from .resolve import Resolved, require_model, resolve, stored_path
 
@@ -112,7 +112,7 @@ def _tracked(path: str, repo: Repo | str | None) -> bool:
         r = open_repo(repo)
     except NotARepositoryError:
         return False
-    from ..workspace import to_relpath
+    from ..worktree.workspace import to_relpath
 
     try:
         return r.refs.by_path(to_relpath(r.root, Path(path).resolve())) is not None
@@ -127,7 +127,7 @@ def _resolve_source(r: Repo, text: str) -> Resolved:
         path = Path(text)
         if not path.exists():
             raise
-    from ..workspace import resolve_user_path, to_relpath
+    from ..worktree.workspace import resolve_user_path, to_relpath
 
     ref = r.refs.by_path(to_relpath(r.root, resolve_user_path(r.root, text)))
     if ref is None:

@@ -8,16 +8,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import CorruptRecordError, HpcfairError, UsageError
-from ..materialize import will_copy
+from ..worktree.materialize import will_copy
 from ..progress import SILENT, Progress, advance_of
-from ..records import VersionRecord
+from ..storage.records import VersionRecord
 from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
 from ..repo import Repo, open_repo
 from ..results import CheckoutItem, MissingData, TransferSummary
-from ..tree import is_tree
+from ..storage.tree import is_tree
 from ..validate import MAX_PATH_BYTES
-from ..workspace import find_pointers, to_relpath
+from ..worktree.workspace import find_pointers, to_relpath
 from .checkout import checkout
 from .derived import derived_forms
 from .resolve import resolve
@@ -180,7 +180,7 @@ def _missing_data(r: Repo, wanted: dict[str, Want], missing: set[str]) -> list[M
 
 def _artifact_and_path(r: Repo, spec: str) -> tuple[str, str]:
     """The artifact and work-tree path a pull target (a pointer file found by ``_wanted``, a name or PID) names."""
-    from .. import pointer as pointer_mod
+    from ..worktree import pointer as pointer_mod
 
     if spec.endswith(pointer_mod.SUFFIX):
         return pointer_mod.read(Path(spec)).artifact, to_relpath(r.root, Path(spec.removesuffix(pointer_mod.SUFFIX)))
@@ -190,7 +190,7 @@ def _artifact_and_path(r: Repo, spec: str) -> tuple[str, str]:
 
 def _wanted(r: Repo, targets: Sequence[str]) -> dict[str, Want]:
     """Each target (none: every pointer file) -> what its data is said to be."""
-    from .. import pointer as pointer_mod
+    from ..worktree import pointer as pointer_mod
 
     if not targets:
         found = {}
@@ -230,7 +230,7 @@ def _derived_forms(r: Repo, wanted: dict[str, Want], only: str, summary: Transfe
 
 def _is_derived(r: Repo, spec: str) -> bool:
     """Whether *spec* (a name, a PID, or a pointer file found by ``_wanted``) is a derived version."""
-    from .. import pointer as pointer_mod
+    from ..worktree import pointer as pointer_mod
 
     try:
         target = pointer_mod.read(Path(spec)).pid if spec.endswith(pointer_mod.SUFFIX) else spec

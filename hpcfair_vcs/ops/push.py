@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from ..progress import SILENT, Progress, advance_of
-from ..records import VersionRecord, pid_of
+from ..storage.records import VersionRecord, pid_of
 from ..remotes.connect import open_remote
 from ..remotes.sync import (local_odb, merge_refs, objects_of, probe, read_remote_refs, records_needed,
                             upload, write_remote_index, write_remote_ref)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .. import gitignore
-from .. import pointer as pointer_mod
+from ..worktree import gitignore
+from ..worktree import pointer as pointer_mod
 from ..repo import Repo, open_repo
 from ..results import RemoveResult
-from ..safepath import check_writable
+from ..worktree.safepath import check_writable
 
 
 def remove(artifact: str, *, repo: Repo | str | None = None) -> RemoveResult:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArtifactNotFoundError, MissingObjectError, UsageError, VersionNotFoundError
-from ..records import PID_PREFIX, MetadataRecord, VersionRecord, pid_of
-from ..refs import ArtifactRef, check_name
+from ..storage.records import PID_PREFIX, MetadataRecord, VersionRecord, pid_of
+from ..storage.refs import ArtifactRef, check_name
 from ..repo import Repo
 from ..results import VersionInfo
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import pointer as pointer_mod
+from ..worktree import pointer as pointer_mod
 from ..errors import HpcfairError
-from ..records import VersionRecord
-from ..refs import ArtifactRef
+from ..storage.records import VersionRecord
+from ..storage.refs import ArtifactRef
 from ..repo import Repo, open_repo
 from ..results import StatusEntry, StatusResult
-from ..workspace import WorkspaceHasher, find_pointers, to_relpath
+from ..worktree.workspace import WorkspaceHasher, find_pointers, to_relpath
 
 IN_SYNC, MODIFIED, MISSING, NOT_STORED = "in sync", "modified", "missing", "not stored"
 NO_POINTER, CORRUPT_POINTER, DERIVED = "no pointer", "corrupt pointer", "derived"

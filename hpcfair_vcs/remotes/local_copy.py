@@ -25,12 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from .._direct_copy import BYPASS_FROM, copy_new
-from .._io import copy_file, flush_files, fsync_dir, open_regular, unlink_quietly, write_all
-from ..tmpfiles import remove_stale_tmp, tmp_name
+from ..fileio.direct import BYPASS_FROM, copy_new
+from ..fileio.files import copy_file, flush_files, fsync_dir, open_regular, unlink_quietly, write_all
+from ..fileio.tmpfiles import remove_stale_tmp, tmp_name
 from ..errors import RefusedFileError, UnreadableFileError
 from ..progress import Advance
-from ..store import OBJECT_MODE, ObjectStore, Staged
+from ..storage.store import OBJECT_MODE, ObjectStore, Staged
 from .connect import Remote
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write
+from ..fileio.files import atomic_write
 from ..config import read_yaml_file, validate, why_local_only
 from ..errors import ConfigError, MissingDependencyError, RemoteExistsError, RemoteNotFoundError
 from ..repo import Repo

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from ..adapters.dvc_ssh import execute
 from ..progress import Advance, ignore
-from ..tmpfiles import tmp_name
-from ..tree import is_tree, is_valid_oid
+from ..fileio.tmpfiles import tmp_name
+from ..storage.tree import is_tree, is_valid_oid
 from .connect import Remote
 
 MIN_OBJECTS = 64  # below this, per-object SFTP is as fast

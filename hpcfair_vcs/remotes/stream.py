@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from .._direct_copy import BYPASS_FROM
-from .._io import BLOCK
+from ..fileio.direct import BYPASS_FROM
+from ..fileio.files import BLOCK
 from ..errors import RefusedFileError
 from ..progress import Advance
-from ..store import ObjectStore
+from ..storage.store import ObjectStore
 from .connect import Remote
 
 FEW = 16  # at most this many wanted objects are checked for size

@@ -16,13 +16,13 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..tmpfiles import remove_stale_tmp, tmp_name
+from ..fileio.tmpfiles import remove_stale_tmp, tmp_name
 from ..errors import CorruptRecordError, HpcfairError, RefusedFileError, RemoteError
 from ..progress import Advance, ignore
-from ..records import RECORD_TYPES, ProvenanceRecord, VersionRecord
-from ..refs import NAME_RE, ArtifactRef
+from ..storage.records import RECORD_TYPES, ProvenanceRecord, VersionRecord
+from ..storage.refs import NAME_RE, ArtifactRef
 from ..repo import Repo
-from ..tree import is_tree
+from ..storage.tree import is_tree
 from . import local_copy, ssh_bulk, stream
 from .connect import Remote, explain
 from .progress import fsspec_callback

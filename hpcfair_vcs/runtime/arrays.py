@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._io import unlink_quietly
-from ..tmpfiles import tmp_name
+from ..fileio.files import unlink_quietly
+from ..fileio.tmpfiles import tmp_name
 from ..errors import InputFileError, PathNotFoundError, UsageError, describe
 
 INPUT_SUFFIXES = (".npy", ".npz", ".csv", ".json")

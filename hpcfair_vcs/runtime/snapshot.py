@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..deps import installed_versions
-from ..records import RuntimeRecord
+from ..storage.records import RuntimeRecord
 
 
 def snapshot(packages: Iterable[str], hyperparameters: dict[str, Any] | None = None) -> RuntimeRecord:

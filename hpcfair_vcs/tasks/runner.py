@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write
+from ..fileio.files import atomic_write
 from ..ops.add import add
 from ..ops.compose import compose
 from ..ops.convert import convert

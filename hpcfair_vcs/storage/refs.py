@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write
-from .errors import ArtifactNotFoundError, CorruptRecordError, InvalidNameError, StaleRefError
+from ..fileio.files import atomic_write
+from ..errors import ArtifactNotFoundError, CorruptRecordError, InvalidNameError, StaleRefError
 from .tree import is_tree, is_valid_oid
-from .validate import is_tracked_path, refuse_bad_fields
+from ..validate import is_tracked_path, refuse_bad_fields
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 RESERVED_TAGS = {"latest"}

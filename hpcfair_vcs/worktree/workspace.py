@@ -12,13 +12,13 @@ import stat as stat_mod
 from pathlib import Path
 from typing import NamedTuple
 
-from .tmpfiles import TMP_MARK
-from .errors import PathNotFoundError, PathOutsideRepoError, UnreadableFileError
+from ..fileio.tmpfiles import TMP_MARK
+from ..errors import PathNotFoundError, PathOutsideRepoError, UnreadableFileError
 from .pointer import SUFFIX
-from .state import StateCache, fingerprint
-from .store import hash_file
-from .tree import tree_bytes, tree_oid
-from .validate import is_safe_relpath
+from ..storage.state import StateCache, fingerprint
+from ..storage.store import hash_file
+from ..storage.tree import tree_bytes, tree_oid
+from ..validate import is_safe_relpath
 
 CONTROL_DIRS = {".git", ".hpcfair", ".dvc", "node_modules", "__pycache__"}
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import tree as tree_mod
-from ._direct_copy import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
-from ._io import BLOCK, READ_ONLY_ERRNOS, flush_files, fsync_dir, open_regular, unlink_quietly, write_all
-from .tmpfiles import tmp_name
-from .errors import CorruptObjectError, MissingObjectError, UnreadableFileError, not_writable
-from .progress import Advance, ignore
+from ..fileio.direct import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
+from ..fileio.files import BLOCK, READ_ONLY_ERRNOS, flush_files, fsync_dir, open_regular, unlink_quietly, write_all
+from ..fileio.tmpfiles import tmp_name
+from ..errors import CorruptObjectError, MissingObjectError, UnreadableFileError, not_writable
+from ..progress import Advance, ignore
 
 SMALL = 1 << 20
 OBJECT_MODE = 0o444

@@ -13,8 +13,8 @@ import hashlib
 import json
 import re
 
-from .errors import CorruptObjectError
-from .validate import is_safe_relpath
+from ..errors import CorruptObjectError
+from ..validate import is_safe_relpath
 
 TREE_SUFFIX = ".dir"
 _HEX64 = re.compile(r"[0-9a-f]{64}")

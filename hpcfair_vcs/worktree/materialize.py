@@ -27,10 +27,10 @@ import os
 import shutil
 from pathlib import Path
 
-from ._io import copy_file, unlink_quietly
-from .tmpfiles import tmp_name
-from .progress import Advance, ignore
-from .store import ObjectStore
+from ..fileio.files import copy_file, unlink_quietly
+from ..fileio.tmpfiles import tmp_name
+from ..progress import Advance, ignore
+from ..storage.store import ObjectStore
 
 FICLONE = 0x40049409
 WORKTREE_MODE = 0o644

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import LockTimeoutError, RefusedFileError, not_writable
+from ..errors import LockTimeoutError, RefusedFileError, not_writable
 from .tmpfiles import tmp_name
 
 READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)  # a write the system refuses

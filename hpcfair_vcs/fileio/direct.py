@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ._io import BLOCK, start_writeback, write_all
+from .files import BLOCK, start_writeback, write_all
 
 DIRECT = getattr(os, "O_DIRECT", 0)  # 0: never bypass the cache
 BYPASS_FROM = 16 << 20  # objects from this size go past the page cache

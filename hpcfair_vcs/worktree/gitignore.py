@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._io import atomic_write
+from ..fileio.files import atomic_write
 
 # What .hpcfair/.gitignore keeps out of git: everything but the shareable files.
 CONTROL_GITIGNORE = """\

@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ._io import atomic_write
-from .errors import CorruptRecordError, VersionNotFoundError
+from ..fileio.files import atomic_write
+from ..errors import CorruptRecordError, VersionNotFoundError
 from .refs import KINDS, NAME_RE, is_record_id
 from .tree import is_valid_oid
-from .validate import is_count, is_str_list, is_tracked_path, refuse_bad_fields
+from ..validate import is_count, is_str_list, is_tracked_path, refuse_bad_fields
 
 PID_PREFIX = "hpcfair:"
 _HEX = re.compile(r"[0-9a-f]+")

@@ -23,12 +23,12 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ._io import atomic_write
-from .errors import CorruptPointerError, PathNotFoundError, UnreadableFileError
-from .records import PID_PREFIX
-from .refs import KINDS, NAME_RE, is_record_id
-from .tree import is_valid_oid
-from .validate import is_count
+from ..fileio.files import atomic_write
+from ..errors import CorruptPointerError, PathNotFoundError, UnreadableFileError
+from ..storage.records import PID_PREFIX
+from ..storage.refs import KINDS, NAME_RE, is_record_id
+from ..storage.tree import is_valid_oid
+from ..validate import is_count
 
 SUFFIX = ".hpcfair"
 POINTER_FORMAT = 1

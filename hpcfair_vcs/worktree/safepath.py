@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import PathOutsideRepoError
-from .validate import MANAGED_DIRS
+from ..errors import PathOutsideRepoError
+from ..validate import MANAGED_DIRS
 
 
 def check_writable(root: Path, path: Path) -> Path:

@@ -1,0 +1,1 @@
+"""File primitives every layer uses: atomic writes and copies, the lock, temporary files."""

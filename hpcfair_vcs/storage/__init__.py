@@ -1,0 +1,1 @@
+"""What hpcfair stores: objects (store, tree), records, refs and the stat cache (state)."""

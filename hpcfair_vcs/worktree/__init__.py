@@ -1,0 +1,1 @@
+"""The user's work tree: paths resolved safely, data placed, pointer files and .gitignore."""
