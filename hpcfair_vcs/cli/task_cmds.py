@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from .. import api
-from ..results import AddResult, CollaborateResult, ConvertResult, DerivedResult, InferResult, LogResult
 from ._common import emit, json_option
 from .history_cmds import render_search
 from .model_cmds import render_composed, render_convert, render_infer, render_optimized
@@ -36,6 +35,9 @@ def run_cmd(config, trust_pickle, as_json) -> None:
 
 
 def _render_task(result) -> None:
+    # here, not at the top: results.py (dataclasses, inspect) costs `hpcfair --help` about 7 ms
+    from ..results import AddResult, CollaborateResult, ConvertResult, DerivedResult, InferResult, LogResult
+
     if isinstance(result, AddResult):
         render_add(result)
     elif isinstance(result, LogResult):
