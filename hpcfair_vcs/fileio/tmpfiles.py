@@ -7,7 +7,7 @@ writer is really gone. A pid cannot tell: a killed process may linger as a
 zombie whose pid still answers ``kill(pid, 0)``, and on a cluster's shared file
 system the writer may run on another node. So a process that writes inside a
 repository first takes an exclusive lock on an owner file,
-``.hpcfair/tmp/owners/TOKEN``, and holds it as long as it lives; its temporary
+``.hpcfair/owners/TOKEN``, and holds it as long as it lives; its temporary
 names carry TOKEN. The kernel drops the lock when the process ends, before it is
 a zombie (on NFS the lock manager does, for every node), so a temporary file
 whose owner file is missing or not locked is stale.

@@ -113,7 +113,7 @@ class MetadataRecord(Record):
     license: str = ""
     authors: list[str] = field(default_factory=list)
     framework: str = ""  # torch | tensorflow | sklearn | onnx, for models
-    signature: dict[str, Any] = field(default_factory=dict)  # convert.signature.Signature as a dict
+    signature: dict[str, Any] = field(default_factory=dict)  # onnx_io.signature.Signature as a dict
 
     def check(self) -> None:
         refuse_bad_fields([
@@ -126,7 +126,7 @@ class MetadataRecord(Record):
 
 
 def _is_signature(value: Any) -> bool:
-    """A signature as convert.signature writes it: {"inputs"/"outputs": [{"name", "shape", "dtype"}]}."""
+    """A signature as onnx_io.signature writes it: {"inputs"/"outputs": [{"name", "shape", "dtype"}]}."""
     if not isinstance(value, dict) or not set(value) <= {"inputs", "outputs"}:
         return False
     for tensors in value.values():
