@@ -10,7 +10,6 @@ Exit codes (docs/cli.md):
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_USER = 1
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 3

@@ -1,14 +1,136 @@
-"""What API functions return: plain dataclasses with ``to_dict()`` (the CLI's ``--json``)."""
+"""What API functions return: plain dataclasses with ``to_dict()`` (the CLI's ``--json``).
+
+A result's parts are typed too (``Part``: a conversion outcome, a signature, a
+provenance, ...), read as attributes. What stays a mapping is what has no fixed
+keys: user metadata, a tool's ``generated_by``, an activity's ``parameters``,
+``results`` and ``checks``, a machine's ``platform`` and ``hardware``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
 class Result:
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+def plain(value: Any) -> Any:
+    """*value* as JSON-ready data: results by their ``to_dict()``, containers copied."""
+    if isinstance(value, Result):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+class Part(Result):
+    """A typed part of a result. ``part["key"]`` reads its ``--json`` form, as when parts were dicts."""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.to_dict()
+
+
+@dataclass
+class TensorInfo(Part):
+    name: str
+    shape: list[int | str]  # "N": the batch dimension
+    dtype: str
+
+
+@dataclass
+class SignatureInfo(Part):
+    """A model's inputs and outputs."""
+
+    inputs: list[TensorInfo] = field(default_factory=list)
+    outputs: list[TensorInfo] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any] | None) -> SignatureInfo:
+        doc = doc or {}
+        return cls([_tensor(t) for t in doc.get("inputs", [])], [_tensor(t) for t in doc.get("outputs", [])])
+
+
+def _tensor(doc: dict[str, Any]) -> TensorInfo:
+    return TensorInfo(doc["name"], list(doc.get("shape", [])), doc.get("dtype", "float32"))
+
+
+@dataclass
+class Parity(Part):
+    """The parity proof of a conversion: the largest differences over the checked inputs."""
+
+    max_abs: float
+    max_rel: float
+    tolerance: float
+    seed: int
+    batch: int
+    inputs: list[str]  # the kinds of input checked
+    outputs: int  # how many outputs were compared
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any] | None) -> Parity | None:
+        """The numbers a provenance record holds; None when it holds none (or not these)."""
+        try:
+            return cls(**doc) if doc else None
+        except TypeError:  # written by another version of hpcfair: shown in show's provenance only
+            return None
+
+
+@dataclass
+class SameContent(Part):
+    """Another artifact whose current version holds the same bytes."""
+
+    artifact: str
+    pid: str
+
+
+@dataclass
+class DerivedForm(Part):
+    """A version made from this one (its ONNX form, an optimized model)."""
+
+    artifact: str
+    version: int | None
+    pid: str
+
+
+@dataclass
+class RuntimeInfo(Part):
+    """The machine and software that made a version."""
+
+    python: str
+    platform: dict[str, str]
+    packages: dict[str, str]
+    hardware: dict[str, Any]  # cpu, cpus, gpus, memory, ...
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ProvenanceInfo(Part):
+    """How a derived version was made; its sources named NAME@N (PID) where they are known."""
+
+    activity: str  # convert | compose | optimize
+    derived_from: list[str]
+    source_oids: list[str]
+    generated_by: dict[str, Any]  # the tool or converter, its version, the packages involved
+    parameters: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)  # parity numbers, sizes, ...
+    runtime: RuntimeInfo | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = super().to_dict()
+        if self.runtime is None:
+            del doc["runtime"]
+        return doc
 
 
 @dataclass
@@ -35,8 +157,13 @@ class VersionInfo(Result):
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     stored: bool = True  # the object is in the local store
-    provenance: dict[str, Any] = field(default_factory=dict)  # how a derived version was made
-    derived: list[dict[str, Any]] = field(default_factory=list)  # versions made from this one (ONNX forms)
+    provenance: ProvenanceInfo | None = None  # how a derived version was made
+    derived: list[DerivedForm] = field(default_factory=list)  # versions made from this one (ONNX forms)
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = super().to_dict()
+        doc["provenance"] = doc["provenance"] or {}
+        return doc
 
 
 @dataclass
@@ -52,9 +179,9 @@ class AddedItem(Result):
     pointer: str
     new_version: bool  # False: the content equals the current version
     new_objects: int  # objects written to the store (0 when everything was stored already)
-    duplicate_of: dict[str, str] | None = None  # another artifact with the same content
+    duplicate_of: SameContent | None = None  # another artifact with the same content
     tags: list[str] = field(default_factory=list)
-    conversion: dict[str, Any] | None = None  # {"status": converted|validated|skipped|failed, ...}
+    conversion: ConversionOutcome | None = None  # what was done about a model's ONNX form
 
 
 @dataclass
@@ -64,7 +191,7 @@ class AddResult(Result):
     @property
     def exit_code(self) -> int:
         """Non-zero when a model was stored but its conversion failed."""
-        return max((i.conversion.get("exit_code", 0) for i in self.items if i.conversion), default=0)
+        return max((i.conversion.exit_code for i in self.items if i.conversion), default=0)
 
 
 @dataclass
@@ -81,10 +208,38 @@ class ConvertResult(Result):
     pid: str | None
     oid: str
     size: int
-    signature: dict[str, Any]
-    parity: dict[str, Any]
+    signature: SignatureInfo
+    parity: Parity | None  # None for an ONNX source (nothing to compare with)
     cached: bool = False  # found in the conversion cache: nothing was run
     output: str | None = None  # where -o wrote a copy
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = super().to_dict()
+        doc["parity"] = doc["parity"] or {}
+        return doc
+
+
+@dataclass
+class ConversionOutcome(Part):
+    """What add did about a model's ONNX form; ``--json`` shows it flat, as
+    ``{"status": ..., **the ConvertResult}``, ``{"status": "skipped", "reason", "hint"}`` or
+    ``{"status": "failed", **the error}``."""
+
+    status: str  # converted | validated | skipped | failed
+    result: ConvertResult | None = None  # converted, validated
+    message: str = ""  # skipped: why; failed: the error's message
+    hint: str | None = None
+    error: str | None = None  # failed: the error's class
+    exit_code: int = 0  # failed: the error's exit code
+    about: dict[str, Any] = field(default_factory=dict)  # failed: the error's fields (path, name, ...)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.result is not None:
+            return {"status": self.status, **self.result.to_dict()}
+        if self.status == "skipped":
+            return {"status": self.status, "reason": self.message, "hint": self.hint}
+        return {"status": self.status, "error": self.error, "message": self.message, "hint": self.hint,
+                "exit_code": self.exit_code, **self.about}
 
 
 @dataclass
@@ -185,7 +340,20 @@ class FsckResult(Result):
 
 @dataclass
 class RemoteListResult(Result):
-    remotes: list[dict[str, Any]]
+    remotes: list[RemoteInfo]
+
+
+@dataclass
+class RemoteInfo(Part):
+    """One configured remote, its secrets redacted; ``--json`` shows its options beside the name."""
+
+    name: str
+    default: bool
+    url: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "default": self.default, "url": self.url, **plain(self.options)}
 
 
 @dataclass
@@ -234,7 +402,7 @@ class DerivedResult(Result):
     oid: str
     size: int
     sources: list[str]  # PIDs of the versions it was made from
-    signature: dict[str, Any]
+    signature: SignatureInfo
     checks: dict[str, Any] = field(default_factory=dict)  # differences measured against the sources
 
 
@@ -249,11 +417,21 @@ class InferResult(Result):
     batch_size: int
     input: str
     output: str | None = None
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {"shape", "dtype"}
+    outputs: dict[str, OutputInfo] = field(default_factory=dict)  # what was written to *output*
     arrays: dict[str, Any] = field(default_factory=dict, repr=False)  # name -> array (not in --json)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "arrays"}
+        doc = super().to_dict()
+        del doc["arrays"]
+        return doc
+
+
+@dataclass
+class OutputInfo(Part):
+    """One output written by infer."""
+
+    shape: list[int | None]
+    dtype: str
 
 
 @dataclass
@@ -263,9 +441,6 @@ class CollaborateResult(Result):
     composed: DerivedResult
     inference: InferResult | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"composed": self.composed.to_dict(),
-                "inference": self.inference.to_dict() if self.inference else None}
 
 
 @dataclass

@@ -89,6 +89,13 @@ def write(path: Path, data: bytes | str) -> Path:
     return path
 
 
+def store_file(store, path: Path):
+    """Stage *path* in *store* and commit it (what add does for one file); the Staged it was."""
+    staged = store.stage_file(path)
+    store.commit([staged])
+    return staged
+
+
 def make_dataset(folder: Path, files: int = 5, size: int = 64, seed: int = 0) -> Path:
     import random
 

@@ -72,7 +72,7 @@ def test_identical_content_elsewhere_stores_no_new_object_and_names_the_original
     first = api.add(["a/weights.bin"]).items[0]
     second = api.add(["b/copy.bin"]).items[0]
     assert second.new_objects == 0
-    assert second.duplicate_of == {"artifact": "weights", "pid": first.pid}
+    assert second.duplicate_of.artifact == "weights" and second.duplicate_of.pid == first.pid
     with Repo(repo) as r:
         assert len(list(r.store.iter_oids())) == 1
 

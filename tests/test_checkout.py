@@ -9,7 +9,7 @@ from hpcfair_vcs import api
 from hpcfair_vcs.worktree import pointer as pointer_mod
 from hpcfair_vcs.repo import Repo
 
-from .conftest import make_dataset, write
+from .conftest import make_dataset, store_file, write
 
 
 def test_restore_missing_file_and_folder(repo):
@@ -174,7 +174,7 @@ def test_a_missing_folder_is_built_whole_or_not_at_all(repo):
 
     lost = next(data for data in expected.values() if hashlib.sha256(data).hexdigest() == gone)
     with Repo(repo) as r:
-        r.store.add_file(write(repo.parent / "lost", lost))
+        store_file(r.store, write(repo.parent / "lost", lost))
     assert api.checkout(["ds"]).items[0].action == "restored"
     assert {p: p.read_bytes() for p in (repo / "ds").rglob("*") if p.is_file()} == expected
     assert {e.state for e in api.status().entries} == {"in sync"}

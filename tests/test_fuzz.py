@@ -8,9 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import string
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -385,7 +385,7 @@ def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from
         tmp_path, servers, monkeypatch):
     """From BYPASS_FROM on: a direct copy on push; on pull one pass feeds store and work tree."""
     from hpcfair_vcs.fileio.direct import BYPASS_FROM
-    from hpcfair_vcs.storage.store import ObjectStore
+    from hpcfair_vcs.storage.spares import SpareCopies
 
     spec = RemoteSpec("local", servers.get("local"), tmp_path, unique="big")
     a = new_repo(tmp_path / "a")
@@ -399,8 +399,8 @@ def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from
         assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name + path.name
 
     taken = []
-    take_spare = ObjectStore.take_spare
-    monkeypatch.setattr(ObjectStore, "take_spare", lambda self, oid: taken.append(take_spare(self, oid)) or taken[-1])
+    take_spare = SpareCopies.take
+    monkeypatch.setattr(SpareCopies, "take", lambda self, oid: taken.append(take_spare(self, oid)) or taken[-1])
     b = new_repo(tmp_path / "b")
     connect(b, spec)
     pulled = api.pull(["big", "other"], repo=b)
@@ -428,7 +428,7 @@ def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from
     (d / ".hpcfair" / "config.yaml").write_text("core:\n  link_types: [hardlink, copy]\n")
     connect(d, spec)
     taken.clear()
-    assert api.pull(["other"], repo=d).exit_code == 0 and taken == [None]
+    assert api.pull(["other"], repo=d).exit_code == 0 and taken == []  # no spares to take
     with Repo(d) as r:
         assert os.stat(d / "other.bin").st_ino == os.stat(r.store.path(api.show("other", repo=d).oid)).st_ino
 
@@ -436,6 +436,7 @@ def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from
 def test_a_big_object_is_streamed_verified_and_checked_out_in_one_pass(tmp_path, remote_spec, monkeypatch):
     """Every kind of remote: checkout takes the copy made in the pass that hashed the download."""
     from hpcfair_vcs.fileio.direct import BYPASS_FROM
+    from hpcfair_vcs.storage.spares import SpareCopies
     from hpcfair_vcs.storage.store import ObjectStore
 
     a = new_repo(tmp_path / "a")
@@ -444,8 +445,8 @@ def test_a_big_object_is_streamed_verified_and_checked_out_in_one_pass(tmp_path,
     connect(a, remote_spec)
     assert api.push(repo=a).objects_transferred == 1
     taken = []
-    take_spare = ObjectStore.take_spare
-    monkeypatch.setattr(ObjectStore, "take_spare", lambda self, oid: taken.append(take_spare(self, oid)) or taken[-1])
+    take_spare = SpareCopies.take
+    monkeypatch.setattr(SpareCopies, "take", lambda self, oid: taken.append(take_spare(self, oid)) or taken[-1])
     b = new_repo(tmp_path / "b")
     connect(b, remote_spec)
     streamed = []

@@ -18,6 +18,11 @@ from ..errors import EXIT_USAGE, EXIT_USER, HpcfairError
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 
 
+def remote_option(help_text: str = "Remote name (default: core.remote, or the only one).") -> Callable:
+    """-r/--remote NAME, the same flag wherever a command talks to a remote."""
+    return click.option("-r", "--remote", help=help_text)
+
+
 def emit(result: Any, as_json: bool, render: Callable[[Any], None]) -> None:
     """Print *result* as JSON or through *render*."""
     if as_json:

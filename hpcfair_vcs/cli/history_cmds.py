@@ -6,7 +6,7 @@ import click
 
 from .. import api
 from .model_cmds import parity_line, signature_line
-from ._common import emit, human_size, json_option, short
+from ._common import emit, human_size, json_option, remote_option, short
 
 
 @click.command("log")
@@ -50,43 +50,50 @@ def _render_show(v) -> None:
             ("path", v.path), ("size", human_size(v.size)), ("files", str(v.nfiles)), ("oid", v.oid),
             ("created", v.created), ("parent", v.parent or "-"), ("tags", ", ".join(v.tags) or "-"),
             ("stored here", "yes" if v.stored else "no (hpcfair pull)")]
-    signature = v.metadata.pop("signature", None)
-    rows += [(key, ", ".join(val) if isinstance(val, list) else str(val)) for key, val in v.metadata.items()]
+    from ..results import SignatureInfo
+
+    metadata = dict(v.metadata)
+    signature = metadata.pop("signature", None)
+    rows += [(key, ", ".join(val) if isinstance(val, list) else str(val)) for key, val in metadata.items()]
     if signature:
-        rows += [("inputs", signature_line(signature.get("inputs", []))),
-                 ("outputs", signature_line(signature.get("outputs", [])))]
-    rows += [("onnx form" if d["artifact"].endswith(".onnx") else "derived", f"{d['artifact']} v{d['version']} "
-              f"{short(d['pid'])}") for d in v.derived]
+        typed = SignatureInfo.from_dict(signature)
+        rows += [("inputs", signature_line(typed.inputs)), ("outputs", signature_line(typed.outputs))]
+    rows += [("onnx form" if d.artifact.endswith(".onnx") else "derived", f"{d.artifact} v{d.version} "
+              f"{short(d.pid)}") for d in v.derived]
     rows += _provenance_rows(v.provenance)
     for key, value in rows:
         click.echo(f"{key + ':':<18}{value}")
 
 
-def _provenance_rows(p: dict) -> list[tuple[str, str]]:
-    if not p:
+def _provenance_rows(p) -> list[tuple[str, str]]:
+    """A results.ProvenanceInfo (or None) as rows; its tool, results and parameters are mappings."""
+    from ..results import Parity
+
+    if p is None:
         return []
-    tool = p["generated_by"]
+    tool = p.generated_by
     how = (f"{tool['converter']} converter v{tool.get('converter_version', '?')}" if "converter" in tool
            else f"{tool.get('tool', 'hpcfair')} {tool.get('version', '')}".strip())
-    rows = [("made by", f"{p['activity']} ({how})"),
-            ("from", ", ".join(p["derived_from"])),
+    rows = [("made by", f"{p.activity} ({how})"),
+            ("from", ", ".join(p.derived_from)),
             ("packages", ", ".join(f"{k} {v}" for k, v in sorted(tool.get("packages", {}).items())) or "-")]
-    for key, value in p.get("results", {}).items():
+    for key, value in p.results.items():
         if isinstance(value, dict) and "max_abs" in value:
-            rows.append((key.replace("_", " "), parity_line(value) if "tolerance" in value else
+            parity = Parity.from_dict(value) if "tolerance" in value else None
+            rows.append((key.replace("_", " "), parity_line(parity) if parity else
                          f"max abs {value['max_abs']:.3g}, max rel {value['max_rel']:.3g}"))
         elif not isinstance(value, dict):
             rows.append((key.replace("_", " "), str(value)))
-    params = {k: v for k, v in p.get("parameters", {}).items() if v not in (None, [], {}, False)}
+    params = {k: v for k, v in p.parameters.items() if v not in (None, [], {}, False)}
     rows.append(("parameters", ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "-"))
-    runtime = p.get("runtime")
+    runtime = p.runtime
     if runtime:
-        hw = runtime["hardware"]
-        rows.append(("runtime", f"{runtime['python']}, {runtime['platform']['system']} "
-                     f"{runtime['platform']['machine']}, {hw['cpus']} x {hw['cpu']}"
+        hw = runtime.hardware
+        rows.append(("runtime", f"{runtime.python}, {runtime.platform['system']} "
+                     f"{runtime.platform['machine']}, {hw['cpus']} x {hw['cpu']}"
                      + (f", GPUs: {', '.join(hw['gpus'])}" if hw["gpus"] else ", no GPU")))
-        if runtime.get("hyperparameters"):
-            rows.append(("hyperparams", ", ".join(f"{k}={v}" for k, v in runtime["hyperparameters"].items())))
+        if runtime.hyperparameters:
+            rows.append(("hyperparams", ", ".join(f"{k}={v}" for k, v in runtime.hyperparameters.items())))
     return rows
 
 
@@ -119,7 +126,7 @@ def _render_tag(r) -> None:
 @click.option("--tag", "tags", multiple=True, help="Only artifacts with this tag (repeatable).")
 @click.option("--kind", type=click.Choice(["model", "dataset"]))
 @click.option("--framework", help="Only models of this framework (torch, tensorflow, sklearn, onnx).")
-@click.option("--remote", "-r", help="Fetch this remote's records first: finds what is not pulled yet.")
+@remote_option("Fetch this remote's records first: finds what is not pulled yet.")
 @json_option
 def search_cmd(query, tags, kind, framework, remote, as_json) -> None:
     """Find artifacts: every word of QUERY must match name, path, description, authors, license or tags.

@@ -83,21 +83,23 @@ def render_convert(r) -> None:
         how = "found in the conversion cache" if r.cached else f"converted from {r.framework}"
         click.echo(f"{r.source} -> {r.artifact} v{r.version} ({human_size(r.size)}, {how}) {short(r.pid)}")
         click.echo(f"  parity: {parity_line(r.parity)}")
-    click.echo(f"  inputs:  {signature_line(r.signature.get('inputs', []))}")
-    click.echo(f"  outputs: {signature_line(r.signature.get('outputs', []))}")
+    click.echo(f"  inputs:  {signature_line(r.signature.inputs)}")
+    click.echo(f"  outputs: {signature_line(r.signature.outputs)}")
     if r.output:
         click.echo(f"  written to {r.output}")
 
 
-def parity_line(parity: dict[str, Any]) -> str:
-    if not parity:
+def parity_line(parity) -> str:
+    """A results.Parity (or None) on one line."""
+    if parity is None:
         return "-"
-    return (f"max abs {parity['max_abs']:.3g}, max rel {parity['max_rel']:.3g} "
-            f"(tolerance {parity['tolerance']:g}; inputs: {', '.join(parity.get('inputs', []))})")
+    return (f"max abs {parity.max_abs:.3g}, max rel {parity.max_rel:.3g} "
+            f"(tolerance {parity.tolerance:g}; inputs: {', '.join(parity.inputs)})")
 
 
-def signature_line(tensors: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{t['name']}[{','.join(str(d) for d in t['shape'])}] {t['dtype']}" for t in tensors) or "-"
+def signature_line(tensors) -> str:
+    """results.TensorInfo items on one line."""
+    return ", ".join(f"{t.name}[{','.join(str(d) for d in t.shape)}] {t.dtype}" for t in tensors) or "-"
 
 
 @click.command("infer")
@@ -173,8 +175,8 @@ def _render_derived(verb: str, r) -> None:
     """The lines every model made from others starts with."""
     click.echo(f"{verb} {r.artifact} v{r.version} ({human_size(r.size)}) {short(r.pid)}")
     click.echo(f"  from: {', '.join(short(p) for p in r.sources)}")
-    click.echo(f"  inputs:  {signature_line(r.signature.get('inputs', []))}")
-    click.echo(f"  outputs: {signature_line(r.signature.get('outputs', []))}")
+    click.echo(f"  inputs:  {signature_line(r.signature.inputs)}")
+    click.echo(f"  outputs: {signature_line(r.signature.outputs)}")
 
 
 def render_composed(r) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import click
 
 from .. import api
-from ._common import emit, human_size, json_option, key_value_pairs
+from ._common import emit, human_size, json_option, key_value_pairs, remote_option
 from ._progress import progress_bar
 
-remote_opt = click.option("-r", "--remote", help="Remote name (default: core.remote, or the only one).")
 jobs_opt = click.option("-j", "--jobs", type=click.IntRange(1, 128), help="Parallel transfers.")
 accept_opt = click.option("--accept-new-host", is_flag=True,
                           help="SSH: trust a server whose host key is not in known_hosts yet (adds it).")
@@ -18,9 +17,9 @@ def _render_remotes(result) -> None:
     if not result.remotes:
         click.echo("no remotes: hpcfair remote add NAME URL")
     for remote in result.remotes:
-        extras = " ".join(f"{k}={v}" for k, v in remote.items() if k not in ("name", "url", "default"))
-        mark = " (default)" if remote["default"] else ""
-        click.echo(f"{remote['name']}{mark}\t{remote['url']}\t{extras}".rstrip())
+        extras = " ".join(f"{k}={v}" for k, v in remote.options.items())
+        mark = " (default)" if remote.default else ""
+        click.echo(f"{remote.name}{mark}\t{remote.url}\t{extras}".rstrip())
 
 
 @click.group("remote")
@@ -152,7 +151,7 @@ def _render_transfer(verb: str):
 
 @click.command("push")
 @click.argument("artifacts", nargs=-1)
-@remote_opt
+@remote_option()
 @jobs_opt
 @accept_opt
 @json_option
@@ -174,7 +173,7 @@ def push_cmd(artifacts, remote, jobs, accept_new_host, as_json) -> None:
 
 @click.command("pull")
 @click.argument("targets", nargs=-1)
-@remote_opt
+@remote_option()
 @jobs_opt
 @accept_opt
 @click.option("--force", is_flag=True, help="Overwrite local changes that are not stored.")
@@ -200,7 +199,7 @@ def pull_cmd(targets, remote, jobs, accept_new_host, force, only, as_json) -> No
 
 
 @click.command("fetch")
-@remote_opt
+@remote_option()
 @jobs_opt
 @accept_opt
 @json_option

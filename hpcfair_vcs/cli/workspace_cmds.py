@@ -73,8 +73,8 @@ def render_add(result) -> None:
         else:
             click.echo(f"unchanged {item.path}: still {what} {short(item.pid)}")
         if item.duplicate_of:
-            click.echo(f"  same content as {item.duplicate_of['artifact']} "
-                       f"({item.duplicate_of['pid']}): no new object stored")
+            click.echo(f"  same content as {item.duplicate_of.artifact} "
+                       f"({item.duplicate_of.pid}): no new object stored")
         if item.tags:
             click.echo(f"  tags: {', '.join(item.tags)}")
         if item.conversion:
@@ -83,17 +83,18 @@ def render_add(result) -> None:
         click.echo("Commit the pointer files: git add " + " ".join(shlex.quote(i.pointer) for i in result.items))
 
 
-def _render_conversion(artifact: str, c: dict) -> None:
-    if c["status"] == "converted":
-        cached = ", cached" if c["cached"] else ""
-        click.echo(f"  ONNX: {c['artifact']} v{c['version']}{cached}; parity {parity_line(c['parity'])}")
-    elif c["status"] == "validated":
-        click.echo(f"  ONNX: valid; inputs {signature_line(c['signature'].get('inputs', []))}")
-    elif c["status"] == "skipped":
-        click.echo(f"  not converted to ONNX: {c['reason']}" + (f" (hint: {c['hint']})" if c["hint"] else ""))
+def _render_conversion(artifact: str, c) -> None:
+    """A results.ConversionOutcome."""
+    hint = f" (hint: {c.hint})" if c.hint else ""
+    if c.status == "converted":
+        cached = ", cached" if c.result.cached else ""
+        click.echo(f"  ONNX: {c.result.artifact} v{c.result.version}{cached}; parity {parity_line(c.result.parity)}")
+    elif c.status == "validated":
+        click.echo(f"  ONNX: valid; inputs {signature_line(c.result.signature.inputs)}")
+    elif c.status == "skipped":
+        click.echo(f"  not converted to ONNX: {c.message}{hint}")
     else:
-        click.echo(f"hpcfair: error: converting {artifact} to ONNX failed: {c['message']}"
-                   + (f" (hint: {c['hint']})" if c["hint"] else ""), err=True)
+        click.echo(f"hpcfair: error: converting {artifact} to ONNX failed: {c.message}{hint}", err=True)
 
 
 @click.command("status")

@@ -54,8 +54,8 @@ def register_repository(root: Path, owners: Path) -> None:
 def owners_for(directory: Path | str) -> Path | None:
     """The owners folder of the innermost registered repository holding *directory*, or None."""
     path = os.fspath(directory).rstrip(os.sep) + os.sep
-    roots = [root for root in _repositories if path.startswith(root)]
-    return _repositories[max(roots, key=len)] if roots else None
+    root = max((root for root in _repositories if path.startswith(root)), key=len, default=None)
+    return _repositories[root] if root is not None else None
 
 
 def _claim(owners: Path) -> None:

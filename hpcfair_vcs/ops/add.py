@@ -26,7 +26,7 @@ from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError
 from ..storage.records import MetadataRecord, VersionRecord, pid_of, utc_now
 from ..storage.refs import KINDS, ArtifactRef, check_name, check_tag
 from ..repo import Repo, open_repo
-from ..results import AddedItem, AddResult
+from ..results import AddedItem, AddResult, SameContent
 from ..progress import SILENT, Advance, Progress
 from ..storage.store import Staged
 from ..storage.tree import tree_bytes, tree_oid
@@ -298,13 +298,13 @@ def _metadata(r: Repo, ref: ArtifactRef, name: str, kind: str, description: str 
     return r.records.put(merged)
 
 
-def _find_duplicate(r: Repo, oid: str, name: str) -> dict[str, str] | None:
+def _find_duplicate(r: Repo, oid: str, name: str) -> SameContent | None:
     """Another artifact whose current version has the same content."""
     for other in r.refs.all():
         if other.name == name or not other.head:
             continue
         if r.records.get(other.head, VersionRecord).oid == oid:
-            return {"artifact": other.name, "pid": pid_of(other.head)}
+            return SameContent(other.name, pid_of(other.head))
     return None
 
 

@@ -19,6 +19,7 @@ from ..errors import HpcfairError, WorkspaceConflictError
 from ..worktree.materialize import build_folder, place_object, remove_path
 from ..progress import SILENT, Advance, Progress
 from ..storage.records import PID_PREFIX, pid_of
+from ..storage.spares import SpareCopies
 from ..repo import Repo, open_repo
 from ..results import CheckoutItem, CheckoutResult
 from ..worktree.safepath import check_writable
@@ -35,21 +36,42 @@ def checkout(targets: Sequence[str] = (), *, repo: Repo | str | None = None, for
     *progress* sees one phase, the files written (unit "file").
     """
     r = open_repo(repo)
-    links = list(link_types or r.config["core"]["link_types"])
-    hasher = WorkspaceHasher(r.root, r.state)
+    return restore(r, targets, force=force, link_types=list(link_types or r.config["core"]["link_types"]),
+                   progress=progress)
+
+
+def restore(r: Repo, targets: Sequence[str], *, force: bool, link_types: list[str], progress: Progress,
+            spares: SpareCopies | None = None) -> CheckoutResult:
+    """:func:`checkout` in an open repository, taking the spare copies a pull made (storage/spares.py)."""
     items: list[CheckoutItem] = []
     with r.lock:
         remove_stale_tmp(r.tmp_dir)  # what a killed checkout left where it builds new files
         progress.start("checkout", None, "file")
+        run = _Run(r, WorkspaceHasher(r.root, r.state), force, link_types, spares, progress.advance)
         for target in (targets or [os.fspath(p) for p in find_pointers(r.root)]):
             try:
-                items.append(_checkout_one(r, hasher, target, force, links, progress.advance))
+                items.append(_checkout_one(run, target))
             except HpcfairError as exc:
                 items.append(CheckoutItem(path=target, artifact="", version=None, action="failed",
                                           error=exc.message + (f" ({exc.hint})" if exc.hint else ""),
                                           exit_code=exc.exit_code))
     r.state.flush()
     return CheckoutResult(items)
+
+
+@dataclass
+class _Run:
+    """What stays the same for every target of one checkout."""
+
+    r: Repo
+    hasher: WorkspaceHasher
+    force: bool
+    links: list[str]  # link types to try, in order
+    spares: SpareCopies | None  # work-tree copies a pull made while receiving
+    on_file: Advance  # told of each file written
+
+    def place(self, oid: str, dest: Path) -> str:
+        return place_object(self.r.store, oid, dest, self.links, self.spares)
 
 
 @dataclass
@@ -82,8 +104,8 @@ def _pointer_target(r: Repo, target: str) -> Path:
     return resolve_user_path(r.root, target, must_exist=False)
 
 
-def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, links: list[str],
-                  on_file: Advance) -> CheckoutItem:
+def _checkout_one(run: _Run, spec: str) -> CheckoutItem:
+    r = run.r
     target = _target(r, spec)
     path, oid = target.path, target.pointer.oid
     relpath = to_relpath(r.root, path)
@@ -92,9 +114,9 @@ def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, link
     check_writable(r.root, path)  # the data, its pointer file and the temporary files beside them
     _remove_stale_tmp_below(path)
     if is_tree(oid) and path.is_dir() and not path.is_symlink():
-        changed = _update_folder(r, hasher, path, oid, links, item, force, on_file)
+        changed = _update_folder(run, path, oid, item)
     else:
-        changed = _update_file_or_replace(r, hasher, path, oid, links, item, force, on_file)
+        changed = _update_file_or_replace(run, path, oid, item)
     if changed:
         item.action = "restored"
     pointer_file = pointer_mod.pointer_path(path)
@@ -103,36 +125,35 @@ def _checkout_one(r: Repo, hasher: WorkspaceHasher, spec: str, force: bool, link
     return item
 
 
-def _update_file_or_replace(r: Repo, hasher: WorkspaceHasher, path: Path, oid: str, links: list[str],
-                            item: CheckoutItem, force: bool, on_file: Advance) -> bool:
-    current = hasher.current_oid(path)
+def _update_file_or_replace(run: _Run, path: Path, oid: str, item: CheckoutItem) -> bool:
+    current = run.hasher.current_oid(path)
     if current == oid:
         return False
-    if current is not None and not force and not r.store.exists(current):
+    if current is not None and not run.force and not run.r.store.exists(current):
         raise WorkspaceConflictError(f"{item.path} has changes that are not stored")
     if current is not None:
         remove_path(path)
     if is_tree(oid):
-        _update_folder(r, hasher, path, oid, links, item, force, on_file)
+        _update_folder(run, path, oid, item)
     else:
-        item.link_type = place_object(r.store, oid, path, links)
+        item.link_type = run.place(oid, path)
         item.files_written = 1
-        on_file(1)
-        _remember(r, path, oid)
+        run.on_file(1)
+        _remember(run.r, path, oid)
     return True
 
 
-def _update_folder(r: Repo, hasher: WorkspaceHasher, path: Path, oid: str, links: list[str],
-                   item: CheckoutItem, force: bool, on_file: Advance) -> bool:
+def _update_folder(run: _Run, path: Path, oid: str, item: CheckoutItem) -> bool:
     """Make folder *path* hold tree *oid*; files whose bytes are not stored block it unless forced."""
+    r = run.r
     manifest = r.store.read_tree(oid)
     if not os.path.lexists(path):
-        return _build_folder(r, path, manifest, links, item, on_file)
-    have = hasher.folder_manifest(path) if path.is_dir() else {}
+        return _build_folder(run, path, manifest, item)
+    have = run.hasher.folder_manifest(path) if path.is_dir() else {}
     if have == manifest:
         return False
     unsaved = [rel for rel, child in have.items() if manifest.get(rel) != child and not r.store.exists(child)]
-    if unsaved and not force:
+    if unsaved and not run.force:
         more = f" and {len(unsaved) - 1} more" if len(unsaved) > 1 else ""
         raise WorkspaceConflictError(f"{item.path}/{unsaved[0]}{more} has changes that are not stored")
     for relpath in sorted(set(have) - set(manifest)):
@@ -144,19 +165,19 @@ def _update_folder(r: Repo, hasher: WorkspaceHasher, path: Path, oid: str, links
         dest = check_writable(r.root, path / relpath)
         if dest.is_dir() and not dest.is_symlink():
             remove_path(dest)
-        item.link_type = place_object(r.store, child, dest, links)
+        item.link_type = run.place(child, dest)
         item.files_written += 1
-        on_file(1)
+        run.on_file(1)
         _remember(r, dest, child)
     if item.files_removed:
         _prune_empty_dirs(path)
     return True
 
 
-def _build_folder(r: Repo, path: Path, manifest: dict[str, str], links: list[str], item: CheckoutItem,
-                  on_file: Advance) -> bool:
+def _build_folder(run: _Run, path: Path, manifest: dict[str, str], item: CheckoutItem) -> bool:
     """A folder that is not there yet: built whole beside its place, then renamed in (no rename per file)."""
-    kind, written = build_folder(r.store, manifest, path, links, on_file)
+    r = run.r
+    kind, written = build_folder(r.store, manifest, path, run.links, run.on_file, run.spares)
     item.link_type = kind or item.link_type
     item.files_written += len(written)
     prefix = to_relpath(r.root, path) + "/"

@@ -16,7 +16,7 @@ from ..convert.parity import BATCH, compare, seeded_inputs
 from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
 from ..storage.refs import check_name
 from ..repo import Repo, open_repo
-from ..results import DerivedResult
+from ..results import DerivedResult, SignatureInfo
 from ..runtime.compose import Composed, compose as compose_models, parse_map
 from ..runtime.onnx import cpu_session
 from .conversion import onnx_version
@@ -65,7 +65,7 @@ def compose(first: str, second: str, *, maps: Sequence[str], name: str, repo: Re
         ref, version_id, _ = record_version(r, new)
     return DerivedResult(artifact=name, version=ref.number_of(version_id), pid=pid_of(version_id),
                          oid=staged.oid, size=len(data), sources=[pid_of(v) for v in version_ids],
-                         signature=composed.signature.to_dict(), checks={"vs_sequential": check})
+                         signature=SignatureInfo.from_dict(composed.signature.to_dict()), checks={"vs_sequential": check})
 
 
 def _prefixes(labels: tuple[str, str]) -> tuple[str, str]:

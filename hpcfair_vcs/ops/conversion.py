@@ -29,7 +29,7 @@ from ..worktree.materialize import place_object
 from ..progress import SILENT, Progress
 from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord, canonical_bytes, pid_of
 from ..repo import Repo
-from ..results import AddedItem, ConvertResult
+from ..results import AddedItem, ConversionOutcome, ConvertResult, Parity, SignatureInfo
 from ..runtime.arrays import read_arrays
 from ..storage.tree import is_tree
 from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version, scratch_dir
@@ -101,11 +101,13 @@ def convert_added(r: Repo, items: list[AddedItem], request: ConvertRequest, prog
             source = resolve(r, f"{item.artifact}@{item.version}")
             converted = convert_version(r, source, request, progress=progress)
             status = "validated" if converted.converter == "onnx" else "converted"
-            item.conversion = {"status": status, **converted.to_dict()}
+            item.conversion = ConversionOutcome(status, converted)
         except (MissingDependencyError, UsageError) as exc:  # nothing wrong with the model: say how to convert
-            item.conversion = {"status": "skipped", "reason": exc.message, "hint": exc.hint}
+            item.conversion = ConversionOutcome("skipped", message=exc.message, hint=exc.hint)
         except HpcfairError as exc:
-            item.conversion = {"status": "failed", **exc.to_dict()}
+            item.conversion = ConversionOutcome("failed", message=exc.message, hint=exc.hint,
+                                                error=type(exc).__name__, exit_code=exc.exit_code,
+                                                about=dict(exc.fields))
 
 
 def onnx_version(r: Repo, source: Resolved, progress: Progress = SILENT) -> str:
@@ -163,7 +165,8 @@ def _validate_onnx(r: Repo, source: Resolved, converter: Converter, local: Path,
     return ConvertResult(source=_label(source), source_pid=pid_of(source.version_id), framework="onnx",
                          converter="onnx", converter_version=converter.version, artifact=source.record.artifact,
                          version=source.number, pid=pid_of(source.version_id), oid=source.record.oid,
-                         size=source.record.object["size"], signature=conversion.signature.to_dict(), parity={})
+                         size=source.record.object["size"], signature=SignatureInfo.from_dict(conversion.signature.to_dict()),
+                         parity=None)
 
 
 def _recorded_inputs(r: Repo, source: Resolved) -> list[TensorSpec]:
@@ -263,8 +266,8 @@ def _result(r: Repo, source: Resolved, converter: Converter, artifact: str, vers
         source=_label(source), source_pid=pid_of(source.version_id), framework=converter.name,
         converter=converter.name, converter_version=converter.version, artifact=artifact,
         version=ref.number_of(version_id), pid=pid_of(version_id), oid=version.oid,
-        size=version.object["size"], signature=metadata.signature if metadata else {},
-        parity=provenance.results.get("parity", {}), cached=cached)
+        size=version.object["size"], signature=SignatureInfo.from_dict(metadata.signature if metadata else None),
+        parity=Parity.from_dict(provenance.results.get("parity")), cached=cached)
 
 
 def step_reporter(progress: Progress, what: str) -> Step:

@@ -12,7 +12,7 @@ from ..errors import ArtifactNotFoundError, PathNotFoundError, PathOutsideRepoEr
 from ..worktree.materialize import place_object
 from ..progress import SILENT, Progress
 from ..repo import Repo, open_repo
-from ..results import ConvertResult
+from ..results import ConvertResult, Parity, SignatureInfo
 from ..worktree.workspace import resolve_user_path, to_relpath
 from .add import add
 from .conversion import ConvertRequest, convert_version, converter_for, step_reporter
@@ -54,7 +54,8 @@ def convert_file(path: str | os.PathLike, output: str | os.PathLike, *, request:
     return ConvertResult(source=os.fspath(path), source_pid=None, framework=converter.name,
                          converter=converter.name, converter_version=converter.version, artifact=None,
                          version=None, pid=None, oid="", size=out.stat().st_size,
-                         signature=conversion.signature.to_dict(), parity=conversion.parity, output=os.fspath(out))
+                         signature=SignatureInfo.from_dict(conversion.signature.to_dict()),
+                         parity=Parity.from_dict(conversion.parity), output=os.fspath(out))
 
 
 def _source(r: Repo, target: str | os.PathLike) -> Resolved:

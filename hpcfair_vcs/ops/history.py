@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from ..errors import InvalidNameError, VersionNotFoundError
 from ..storage.records import ProvenanceRecord, RuntimeRecord, VersionRecord, pid_of
 from ..storage.refs import check_tag
 from ..repo import Repo, open_repo
-from ..results import LogResult, TagResult, VersionInfo
+from ..results import DerivedForm, LogResult, ProvenanceInfo, RuntimeInfo, TagResult, VersionInfo
 from .derived import derived_forms
 from .resolve import describe, describe_id, resolve, split_spec
 
@@ -36,22 +35,22 @@ def show(spec: str, *, repo: Repo | str | None = None) -> VersionInfo:
     resolved = resolve(r, spec)
     info = describe(r, resolved)
     info.provenance = provenance_of(r, resolved.record)
-    info.derived = [{"artifact": ref.name, "version": ref.number_of(vid), "pid": pid_of(vid)}
+    info.derived = [DerivedForm(ref.name, ref.number_of(vid), pid_of(vid))
                     for ref, vid in derived_forms(r, resolved.record.oid)]
     return info
 
 
-def provenance_of(r: Repo, record: VersionRecord) -> dict[str, Any]:
+def provenance_of(r: Repo, record: VersionRecord) -> ProvenanceInfo | None:
     """How a derived version was made, its sources named as NAME@N when they are known here."""
     if not record.provenance or not r.records.exists(record.provenance):
-        return {}
-    provenance = r.records.get(record.provenance, ProvenanceRecord)
-    doc = {k: v for k, v in provenance.to_dict().items() if k not in ("type", "runtime")}
-    doc["derived_from"] = [_label(r, vid) for vid in provenance.derived_from]
-    if provenance.runtime and r.records.exists(provenance.runtime):
-        runtime = r.records.get(provenance.runtime, RuntimeRecord).to_dict()
-        doc["runtime"] = {k: v for k, v in runtime.items() if k != "type"}
-    return doc
+        return None
+    p = r.records.get(record.provenance, ProvenanceRecord)
+    runtime = None
+    if p.runtime and r.records.exists(p.runtime):
+        m = r.records.get(p.runtime, RuntimeRecord)
+        runtime = RuntimeInfo(m.python, m.platform, m.packages, m.hardware, m.hyperparameters)
+    return ProvenanceInfo(p.activity, [_label(r, vid) for vid in p.derived_from], p.source_oids, p.generated_by,
+                          p.parameters, p.results, runtime)
 
 
 def _label(r: Repo, version_id: str) -> str:

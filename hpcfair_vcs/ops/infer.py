@@ -15,7 +15,7 @@ from ..errors import ArtifactNotFoundError, NotARepositoryError, PathNotFoundErr
 from ..progress import SILENT, Progress
 from ..storage.records import MetadataRecord, VersionRecord, pid_of
 from ..repo import Repo, open_repo
-from ..results import InferResult
+from ..results import InferResult, OutputInfo
 from ..runtime import arrays as arrays_mod
 from ..runtime import onnx as ort_runtime
 from ..runtime.model import Model
@@ -73,7 +73,7 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
         writer = arrays_mod.OutputWriter(target_path, session.output_names, rows)
         try:
             ort_runtime.run(session, checked, batch_size, sink=writer, on_rows=progress.advance)
-            result.outputs = writer.described()
+            result.outputs = {name: OutputInfo(**doc) for name, doc in writer.described().items()}
             result.output = os.fspath(writer.commit())
         finally:
             writer.discard()

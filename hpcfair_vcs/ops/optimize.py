@@ -16,7 +16,7 @@ from ..onnx_io.signature import from_onnx
 from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
 from ..storage.refs import check_name
 from ..repo import Repo, open_repo
-from ..results import DerivedResult
+from ..results import DerivedResult, SignatureInfo
 from ..runtime.onnx import cpu_session
 from ..runtime.optimize import optimize as optimize_file
 from .conversion import onnx_version
@@ -63,7 +63,8 @@ def optimize(target: str, *, quantize: str | None = None, graph_opt: bool = Fals
         with r.lock:
             ref, new_id, _ = record_version(r, new)
     return DerivedResult(artifact=name, version=ref.number_of(new_id), pid=pid_of(new_id), oid=staged.oid,
-                         size=sizes["size_after"], sources=[pid_of(version_id)], signature=signature.to_dict(),
+                         size=sizes["size_after"], sources=[pid_of(version_id)],
+                         signature=SignatureInfo.from_dict(signature.to_dict()),
                          checks={**sizes, "vs_float": difference})
 
 

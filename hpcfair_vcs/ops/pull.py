@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import NamedTuple
 
@@ -11,6 +13,7 @@ from ..errors import CorruptRecordError, HpcfairError, UsageError
 from ..worktree.materialize import will_copy
 from ..progress import SILENT, Progress, advance_of
 from ..storage.records import VersionRecord
+from ..storage.spares import SpareCopies
 from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
 from ..repo import Repo, open_repo
@@ -18,7 +21,7 @@ from ..results import CheckoutItem, MissingData, TransferSummary
 from ..storage.tree import is_tree
 from ..validate import MAX_PATH_BYTES
 from ..worktree.workspace import find_pointers, to_relpath
-from .checkout import checkout
+from .checkout import restore
 from .derived import derived_forms
 from .resolve import resolve
 
@@ -88,13 +91,14 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
     wanted = _wanted(r, targets)
     if only is not None:
         wanted = _derived_forms(r, wanted, only, summary)
-    adopt = r.store.adopt
+    links = list(r.config["core"]["link_types"])
     # big objects about to be checked out by copying are copied to the work tree while received
-    r.store.make_spares = will_copy(r.store, list(r.config["core"]["link_types"]))
-    try:
+    with SpareCopies(r.tmp_dir) if will_copy(r.store, links) else nullcontext() as spares:
+        adopt = functools.partial(r.store.adopt, spares=spares)
         tops = {want.oid for want in wanted.values() if not r.store.exists(want.oid)}
         progress.start("pull", None, "B")
-        moved = download(r, rem, rem.objects, tops, adopt, jobs, advance_of(progress), limits=_top_limits(wanted))
+        moved = download(r, rem, rem.objects, tops, adopt, jobs, advance_of(progress), limits=_top_limits(wanted),
+                         spares=spares)
         _count(summary, moved)
         missing = moved.missing
         children: dict[str, int] = {}  # id -> the most bytes its folder's record allows
@@ -103,7 +107,8 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
                 for child in r.store.read_tree(want.oid).values():
                     if not r.store.exists(child):
                         children[child] = max(children.get(child, 0), want.size)
-        moved = download(r, rem, rem.objects, set(children), adopt, jobs, advance_of(progress), limits=children)
+        moved = download(r, rem, rem.objects, set(children), adopt, jobs, advance_of(progress), limits=children,
+                         spares=spares)
         _count(summary, moved)
         summary.missing_on_remote = _missing_data(r, wanted, missing | moved.missing)
         ready = [spec for spec, want in wanted.items() if _complete(r, want.oid)]
@@ -111,9 +116,8 @@ def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote:
         summary.checkout = list(lies.values())
         ready = [spec for spec in ready if spec not in lies]
         if ready:
-            summary.checkout += checkout(ready, repo=r, force=force, progress=progress).items
-    finally:
-        r.store.drop_spares()
+            summary.checkout += restore(r, ready, force=force, link_types=links, progress=progress,
+                                        spares=spares).items
     return summary
 
 

@@ -12,7 +12,6 @@ remote and what to fix; secrets never appear in messages.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import re
@@ -24,6 +23,7 @@ from typing import Any
 from ..adapters.dvc_ssh import ssh_filesystem_class
 from ..errors import MissingDependencyError, RemoteError, RemoteNotFoundError, UsageError
 from ..repo import Repo
+from .failures import Failure, classify
 from .settings import HPCFAIR_OPTIONS, configured, default_name, redact_url, scrub
 
 PLUGINS = {"ssh": "dvc-ssh", "webdav": "dvc-webdav", "webdavs": "dvc-webdav", "s3": "dvc-s3",
@@ -104,15 +104,13 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
     url = options.pop("url")
     ours = {k: options.pop(k) for k in list(options) if k in HPCFAIR_OPTIONS}
     scheme = url.split("://", 1)[0] if "://" in url else "local"
-    try:
-        from dvc.fs import get_cloud_fs
+    from dvc.fs import RemoteMissingDepsError, get_cloud_fs
 
+    try:
         cls, conf, root = get_cloud_fs(None, url=url, **options)
-    except ImportError as exc:
+    except (ImportError, RemoteMissingDepsError) as exc:
         raise _missing_plugin(scheme) from exc
-    except Exception as exc:  # DVC reports a missing plugin as its own error type
-        if "pip install" in str(exc) or "not supported" in str(exc).lower():
-            raise _missing_plugin(scheme) from None
+    except Exception as exc:  # noqa: BLE001 - DVC's schema rejects the URL or an option
         raise RemoteError(f"remote {name!r}: {scrub(str(exc), configured_options)}", remote=name) from None
     if scheme == "ssh":  # atomic uploads and host-key checks (adapters/dvc_ssh.py)
         cls = ssh_filesystem_class(_known_hosts(conf, ours, accept_new_host), cipher_preference())
@@ -196,32 +194,26 @@ def explain(remote: Remote, exc: BaseException) -> RemoteError:
 
 
 def _classify(remote: Remote, exc: BaseException) -> RemoteError:
-    text = scrub(f"{type(exc).__name__}: {exc}", remote.options)
-    low = text.lower()
     where = f"remote {remote.name!r} ({remote.shown_url})"
     if isinstance(exc, OSError) and exc.filename and exc.filename == remote.options.get("keyfile"):
         return RemoteError(f"{where}: the key file named by its keyfile option cannot be read ({exc.strerror})",
                            hint=f"hpcfair remote modify {remote.name} -o keyfile=PATH (kept in config.local.yaml)")
-    if "hostkeynotverifiable" in low or "host key is not trusted" in low or "host key" in low:
+    kind = classify(exc)
+    if kind is Failure.HOST_KEY:
         return RemoteError(f"{where}: the server's host key is not in known_hosts",
                            hint="check the host, then run again with --accept-new-host "
                                 "(or add it with ssh-keyscan)")
-    if any(w in low for w in ("permission denied", "authentication", "unauthorized", "401",
-                              "invalidaccesskeyid", "signaturedoesnotmatch", "access denied", "403",
-                              "forbidden")):
+    if kind is Failure.DENIED:
         return RemoteError(f"{where}: access denied",
                            hint=f"check the credentials: hpcfair remote modify {remote.name} -o user=... "
                                 "(secrets go to .hpcfair/config.local.yaml)")
-    if any(w in low for w in ("nosuchbucket", "bucket does not exist", "specified bucket")):
+    if kind is Failure.NO_BUCKET:
         return RemoteError(f"{where}: the bucket does not exist", hint="create the bucket first")
-    if isinstance(exc, (ConnectionError, TimeoutError)) or any(
-            w in low for w in ("connection refused", "connecterror", "name or service not known",
-                               "could not connect", "endpointconnectionerror", "cannot connect",
-                               "nodename nor servname", "timed out", "unreachable", "connection reset",
-                               "connection lost", "disconnect", "closed")):
+    if kind is Failure.UNREACHABLE:
         return RemoteError(f"{where}: the server cannot be reached ({type(exc).__name__})",
                            hint="check the URL and that the server is running; rerun to resume")
-    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+    if kind is Failure.READ_ONLY:
         return RemoteError(f"{where}: the remote is read-only or not writable here",
                            hint="use a remote you may write to")
+    text = scrub(f"{type(exc).__name__}: {exc}", remote.options)
     return RemoteError(f"{where}: {text}", hint="rerun with HPCFAIR_DEBUG=1 for details")

@@ -30,6 +30,7 @@ from ..fileio.files import copy_file, flush_files, fsync_dir, open_regular, unli
 from ..fileio.tmpfiles import remove_stale_tmp, tmp_name
 from ..errors import RefusedFileError, UnreadableFileError
 from ..progress import Advance
+from ..storage.spares import SpareCopies
 from ..storage.store import OBJECT_MODE, ObjectStore, Staged
 from .connect import Remote
 
@@ -119,8 +120,11 @@ def push(remote: Remote, store: ObjectStore, sizes: dict[str, int], jobs: int | 
 
 
 def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | None, report: Advance,
-         limits: dict[str, int] | None = None) -> tuple[dict[str, int], set[str], set[str]]:
+         limits: dict[str, int] | None = None, spares: SpareCopies | None = None,
+         ) -> tuple[dict[str, int], set[str], set[str]]:
     """Copy *oids* from the remote folder into *store*, hashing while copying; tell *report* the bytes.
+
+    Given *spares*, each big object's work-tree copy is written in the same pass.
 
     Returns (adopted id -> size, corrupt ids, failed ids). A file whose bytes do not
     hash to its name never enters the store; neither does a link, a pipe or device, or a
@@ -135,7 +139,7 @@ def pull(remote: Remote, store: ObjectStore, oids: Iterable[str], jobs: int | No
     def stage(oid: str) -> tuple[str, Staged | None | RefusedFileError]:
         src = os.path.join(root, oid[:2], oid[2:])
         try:
-            return oid, store.receive_file(src, report, limits.get(oid))
+            return oid, store.receive_file(src, report, limits.get(oid), spares)
         except RefusedFileError as exc:
             return oid, exc
         except (OSError, UnreadableFileError):  # missing or unreadable on the remote

@@ -19,6 +19,7 @@ from ..fileio.direct import BYPASS_FROM
 from ..fileio.files import BLOCK
 from ..errors import RefusedFileError
 from ..progress import Advance
+from ..storage.spares import SpareCopies
 from ..storage.store import ObjectStore
 from .connect import Remote
 
@@ -43,8 +44,9 @@ class _AtMost:
 
 
 def pull(remote: Remote, store: ObjectStore, oids: set[str], report: Advance,
-         limits: dict[str, int] | None = None) -> tuple[dict[str, int], set[str], set[str]]:
-    """Stream the big ones among *oids* into *store*; return (adopted id -> size, corrupt, failed).
+         limits: dict[str, int] | None = None, spares: SpareCopies | None = None,
+         ) -> tuple[dict[str, int], set[str], set[str]]:
+    """Stream the big ones among *oids* into *store* (and *spares*); return (adopted id -> size, corrupt, failed).
 
     *report* is told the bytes read. An object larger than *limits* says (what its record
     declares) is corrupt, and is not read past that.
@@ -72,7 +74,7 @@ def pull(remote: Remote, store: ObjectStore, oids: set[str], report: Advance,
         try:
             with remote.fs.open(path, "rb", block_size=BLOCK) as stream:
                 staged = store.receive_stream(_AtMost(stream, limit, f"{remote.name}:{path}"),
-                                              f"{remote.name}:{path}", report)
+                                              f"{remote.name}:{path}", report, spares)
         except RefusedFileError:
             corrupt.add(oid)
             continue

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..fileio.tmpfiles import remove_stale_tmp, tmp_name
 from ..errors import CorruptRecordError, HpcfairError, RefusedFileError, RemoteError
 from ..progress import Advance, ignore
+from ..storage.spares import SpareCopies
 from ..storage.records import RECORD_TYPES, ProvenanceRecord, VersionRecord
 from ..storage.refs import NAME_RE, ArtifactRef
 from ..repo import Repo
@@ -128,21 +129,24 @@ MAX_SMALL_FILE = 16 << 20  # bytes: a ref, the index or a record larger than thi
 
 
 def download(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
-             report: Advance = ignore, subdir: str = "files/sha256", limits: dict[str, int] | None = None) -> Moved:
+             report: Advance = ignore, subdir: str = "files/sha256", limits: dict[str, int] | None = None,
+             spares: SpareCopies | None = None) -> Moved:
     """Copy *oids* from the remote into staging, verify each, and ``adopt`` it; tell *report* the bytes.
 
     Objects that did not arrive are told apart: ``missing`` when the remote does not have them
     (someone never pushed them), ``failed`` when it does. *limits* (id -> bytes, what the
     records declare) bounds what a local-folder remote's files and streamed big objects may hold.
+    Given *spares*, big objects read from a local folder or streamed get their work-tree copy
+    in the same pass (*adopt* is told of *spares* by the caller).
     """
     if not oids:
         return Moved()
     remove_stale_tmp(repo.tmp_dir)
     if local_copy.usable(remote) and subdir == "files/sha256":
         moved = Moved()
-        moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, report, limits))
+        moved.absorb(*local_copy.pull(remote, repo.store, oids, jobs, report, limits, spares))
     else:
-        moved = _download_staged(repo, remote, src_db, oids, adopt, jobs, report, subdir, limits)
+        moved = _download_staged(repo, remote, src_db, oids, adopt, jobs, report, subdir, limits, spares)
     if subdir == "files/sha256":
         moved.missing = _not_on_remote(remote, src_db, oids - moved.transferred - moved.corrupt)
         moved.failed -= moved.missing
@@ -163,7 +167,8 @@ def _not_on_remote(remote: Remote, src_db, oids: set[str]) -> set[str]:
 
 
 def _download_staged(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, jobs: int | None,
-                     report: Advance, subdir: str, limits: dict[str, int] | None) -> Moved:
+                     report: Advance, subdir: str, limits: dict[str, int] | None,
+                     spares: SpareCopies | None) -> Moved:
     """Streamed, bulk (SSH tar) or dvc-data transfer into a staging folder, then adopted."""
     from dvc_data.hashfile.transfer import transfer
 
@@ -173,7 +178,7 @@ def _download_staged(repo: Repo, remote: Remote, src_db, oids: set[str], adopt, 
     try:
         rest = set(oids)
         if subdir == "files/sha256":  # big objects: one pass from the server to store and work tree
-            rest -= moved.absorb(*stream.pull(remote, repo.store, rest, report, limits))
+            rest -= moved.absorb(*stream.pull(remote, repo.store, rest, report, limits, spares))
         if local_copy.usable(remote):  # records: only regular files, of a bounded size
             rest -= moved.absorb(*local_copy.pull_small(remote, subdir, sorted(rest), staging, adopt,
                                                         MAX_SMALL_FILE))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import tree as tree_mod
+from .spares import SPARE_MODE, SpareCopies
 from ..fileio.direct import BYPASS_FROM, Sink, copy_new, pump, read_past_cache_if_cold, set_direct
 from ..fileio.files import BLOCK, READ_ONLY_ERRNOS, flush_files, fsync_dir, open_regular, unlink_quietly, write_all
 from ..fileio.tmpfiles import tmp_name
@@ -29,7 +30,6 @@ from ..progress import Advance, ignore
 
 SMALL = 1 << 20
 OBJECT_MODE = 0o444
-SPARE_MODE = 0o644  # a spare becomes a work-tree file
 
 
 
@@ -41,7 +41,6 @@ class Staged:
     size: int
     tmp: Path | None  # None once committed, or when nothing was copied (stat cache hit)
     existed: bool = False  # an object with this id was already stored
-    spare: str | None = None  # a work-tree copy made in the same pass (see ObjectStore.receive_file)
 
     @property
     def is_new(self) -> bool:
@@ -69,8 +68,6 @@ class ObjectStore:
         self._made_dirs: set[str] = set()
         self._prefix = os.fspath(self.root) + os.sep
         self._trees: dict[str, dict[str, str]] = {}  # parsed manifests, by their (checked) id
-        self._spares: dict[str, str] = {}  # object id -> a writable copy of it in tmp/, for checkout
-        self.make_spares = False  # receive_file also writes such copies (checkout will copy)
 
     # --- naming -------------------------------------------------------------
     def path(self, oid: str) -> Path:
@@ -119,14 +116,14 @@ class ObjectStore:
         """
         return self._stage(src, _open_source(src), progress, size_hint, big=False)
 
-    def receive_file(self, src: str | os.PathLike, progress: Advance = ignore, limit: int | None = None) -> Staged:
+    def receive_file(self, src: str | os.PathLike, progress: Advance = ignore, limit: int | None = None,
+                     spares: SpareCopies | None = None) -> Staged:
         """Stage a file received from a remote folder, as :meth:`stage_file` does.
 
         Only a regular file that is not a link and holds at most *limit* bytes is read.
         A big one (from ``BYPASS_FROM``) is written to the store past the page cache,
-        read past it too when it is not cached, and, with ``make_spares``, copied in the
-        same pass to a spare work-tree copy that checkout takes instead of reading the
-        object back (:meth:`take_spare`).
+        read past it too when it is not cached, and, given *spares*, copied in the
+        same pass to a spare work-tree copy kept there for checkout (storage/spares.py).
 
         Raises:
             RefusedFileError: a link, a pipe or device, or more than *limit* bytes.
@@ -136,17 +133,19 @@ class ObjectStore:
             src_fd, size = open_regular(src, limit)
         except OSError as exc:
             raise UnreadableFileError(f"cannot read {src}: {exc.strerror}") from exc
-        return self._stage(src, src_fd, progress, size, big=size >= BYPASS_FROM)
+        return self._stage(src, src_fd, progress, size, big=size >= BYPASS_FROM, spares=spares)
 
-    def receive_stream(self, stream: BinaryIO, name: str, progress: Advance = ignore) -> Staged:
+    def receive_stream(self, stream: BinaryIO, name: str, progress: Advance = ignore,
+                       spares: SpareCopies | None = None) -> Staged:
         """Stage a big object read from *stream* (a remote file named *name*), as :meth:`receive_file` does."""
-        return self._stage(name, stream, progress, 0, big=True)
+        return self._stage(name, stream, progress, 0, big=True, spares=spares)
 
     def _stage(self, src: str | os.PathLike, source: int | BinaryIO, progress: Advance, size_hint: int,
-               big: bool) -> Staged:
-        """Copy and hash *source* (an fd, closed afterwards, or a stream) to tmp/; *big*: past the page cache."""
+               big: bool, spares: SpareCopies | None = None) -> Staged:
+        """Copy and hash *source* (an fd, closed afterwards, or a stream) to tmp/; *big*: past the page cache
+        (and a spare copy written to *spares* too)."""
         tmp = tmp_name(self.tmp_dir)
-        spare = os.fspath(tmp_name(self.tmp_dir, "spare-")) if big and self.make_spares else None
+        spare = spares.new_path() if big and spares is not None else None
         fds = [source] if isinstance(source, int) else []
         try:
             fds.append(self._create(tmp, OBJECT_MODE))
@@ -177,9 +176,11 @@ class ObjectStore:
         finally:
             for fd in fds:
                 os.close(fd)
+        if spare is not None:
+            spares.keep(oid, spare)  # its bytes are what was hashed, whatever the caller expected
         # Even when the id is stored already, the fresh copy is committed over it: it was
         # hashed just now, so this heals an object that rotted since (at the cost of a rename).
-        return Staged(oid, size, tmp, existed=self.exists(oid), spare=spare)
+        return Staged(oid, size, tmp, existed=self.exists(oid))
 
     def _create(self, path: str | Path, mode: int) -> int:
         """A new file in tmp/ for writing.
@@ -226,19 +227,15 @@ class ObjectStore:
                     raise not_writable(self.root / shard, exc) from None
                 raise
             item.tmp = None
-            if item.spare is not None:
-                self._spares[item.oid] = item.spare
-                item.spare = None
         for shard in touched:
             fsync_dir(self.root / shard)
         return len(pending)
 
     def discard(self, staged: list[Staged]) -> None:
         for item in staged:
-            for path in (item.tmp, item.spare):
-                if path is not None:
-                    unlink_quietly(path)
-            item.tmp = item.spare = None
+            if item.tmp is not None:
+                unlink_quietly(item.tmp)
+            item.tmp = None
 
     def matches(self, staged: Staged, oid: str) -> bool:
         """Whether *staged* (received as *oid*) hashed to that id; if not, it is discarded.
@@ -251,33 +248,16 @@ class ObjectStore:
         staged.oid = oid
         return True
 
-    def take_spare(self, oid: str) -> str | None:
-        """A spare work-tree copy of *oid* made while it was received (then it is the caller's), or None."""
-        return self._spares.pop(oid, None)
-
-    def drop_spares(self) -> None:
-        """Delete the spare copies no checkout took, and stop making them."""
-        self.make_spares = False
-        for path in self._spares.values():
-            unlink_quietly(path)
-        self._spares.clear()
-
-    def add_file(self, src: Path, progress: Advance = ignore) -> Staged:
-        """Store one file; return its oid and size (``tmp`` is None afterwards)."""
-        staged = self.stage_file(src, progress)
-        self.commit([staged])
-        return staged
-
-    def adopt(self, path: Path, oid: str) -> bool:
+    def adopt(self, path: Path, oid: str, spares: SpareCopies | None = None) -> bool:
         """Move a downloaded file into the store if its bytes hash to *oid*; else delete it.
 
-        Returns whether it was adopted. Nothing unverified ever enters the store. With
-        ``make_spares``, a big file's spare work-tree copy is written while it is hashed.
+        Returns whether it was adopted. Nothing unverified ever enters the store. Given
+        *spares*, a big file's spare work-tree copy is written while it is hashed.
         """
         spare = None
         try:
-            if self.make_spares and os.path.getsize(path) >= BYPASS_FROM:
-                spare = os.fspath(tmp_name(self.tmp_dir, "spare-"))
+            if spares is not None and os.path.getsize(path) >= BYPASS_FROM:
+                spare = spares.new_path()
                 digest = hashlib.sha256()
                 copy_new(path, spare, SPARE_MODE, kept=False, digest=digest)
                 good = digest.hexdigest() == digest_of(oid)
@@ -295,7 +275,7 @@ class ObjectStore:
         self._ensure_shard(dest.parent)
         os.replace(path, dest)
         if spare is not None:
-            self._spares[oid] = spare
+            spares.keep(oid, spare)
         return True
 
     def _ensure_shard(self, directory: Path) -> None:

@@ -15,7 +15,7 @@ Link types are tried in the configured order (default ``reflink``, ``copy``):
 - ``copy``: always works.
 
 A pull that copies big objects makes the work-tree copy while it receives each
-one (``ObjectStore.receive_file``); such a spare copy is renamed into place
+one (storage/spares.py); given those *spares*, such a copy is renamed into place
 instead of being copied again from the object (``_from_spare``).
 """
 
@@ -30,6 +30,7 @@ from pathlib import Path
 from ..fileio.files import copy_file, unlink_quietly
 from ..fileio.tmpfiles import tmp_name
 from ..progress import Advance, ignore
+from ..storage.spares import SpareCopies
 from ..storage.store import ObjectStore
 
 FICLONE = 0x40049409
@@ -64,8 +65,9 @@ LINKERS = {"reflink": _reflink, "hardlink": _hardlink, "symlink": _symlink, "cop
 _UNSUPPORTED: set[tuple[str, int, int]] = set()
 
 
-def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]) -> str:
-    """Make *dest* hold object *oid*; return the link type used.
+def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str],
+                 spares: SpareCopies | None = None) -> str:
+    """Make *dest* hold object *oid* (a spare copy of it, if *spares* has one); return the link type used.
 
     Raises:
         MissingObjectError: the object is not stored.
@@ -74,11 +76,11 @@ def place_object(store: ObjectStore, oid: str, dest: Path, link_types: list[str]
     devices = _devices(store, oid, dest.parent)
     staging = _staging(store, dest.parent, devices)
     try:
-        return _place(store, oid, dest, link_types, staging, devices)
+        return _place(store, oid, dest, link_types, staging, devices, spares)
     except OSError as exc:
         if exc.errno != errno.EXDEV or staging == dest.parent:
             raise
-        return _place(store, oid, dest, link_types, dest.parent, devices)  # another mount of the same disk
+        return _place(store, oid, dest, link_types, dest.parent, devices, spares)  # another mount of the same disk
 
 
 def _staging(store: ObjectStore, folder: Path, devices: tuple[int, int]) -> Path:
@@ -88,9 +90,9 @@ def _staging(store: ObjectStore, folder: Path, devices: tuple[int, int]) -> Path
 
 
 def _place(store: ObjectStore, oid: str, dest: Path, link_types: list[str], staging: Path,
-           devices: tuple[int, int]) -> str:
+           devices: tuple[int, int], spares: SpareCopies | None) -> str:
     tmp = tmp_name(staging)
-    if _from_spare(store, oid, tmp):
+    if _from_spare(spares, oid, tmp):
         kind = "copy"
     else:
         kind = _link(store.location(oid), tmp, link_types, devices)
@@ -103,10 +105,11 @@ def _place(store: ObjectStore, oid: str, dest: Path, link_types: list[str], stag
 
 
 def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types: list[str],
-                 on_file: Advance = ignore) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
+                 on_file: Advance = ignore, spares: SpareCopies | None = None,
+                 ) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
     """Create the folder *dest*, which must not exist, holding *manifest* (relpath -> oid).
 
-    *on_file* is told of each file placed.
+    *on_file* is told of each file placed; the spare copies in *spares* are used where there are some.
 
     Returns the link type used and (relpath, stat, oid) of each file.
 
@@ -118,15 +121,16 @@ def build_folder(store: ObjectStore, manifest: dict[str, str], dest: Path, link_
     devices = _devices(store, next(iter(manifest.values())), dest.parent) if manifest else (0, 0)
     staging = _staging(store, dest.parent, devices)
     try:
-        return _build(store, manifest, dest, link_types, on_file, staging, devices)
+        return _build(store, manifest, dest, link_types, on_file, staging, devices, spares)
     except OSError as exc:
         if exc.errno != errno.EXDEV or staging == dest.parent:
             raise
-        return _build(store, manifest, dest, link_types, on_file, dest.parent, devices)
+        return _build(store, manifest, dest, link_types, on_file, dest.parent, devices, spares)
 
 
 def _build(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types: list[str], on_file: Advance,
-           staging: Path, devices: tuple[int, int]) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
+           staging: Path, devices: tuple[int, int], spares: SpareCopies | None,
+           ) -> tuple[str | None, list[tuple[str, os.stat_result, str]]]:
     building = tmp_name(staging)
     base = os.fspath(building) + os.sep
     written: list[tuple[str, os.stat_result, str]] = []
@@ -138,7 +142,7 @@ def _build(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types:
         for relpath, oid in manifest.items():
             target = base + relpath
             try:
-                kind = "copy" if _from_spare(store, oid, target) else \
+                kind = "copy" if _from_spare(spares, oid, target) else \
                     _link(store.location(oid), target, link_types, devices)
                 written.append((relpath, os.stat(target), oid))  # a symlink to a missing object fails here
                 on_file(1)
@@ -152,9 +156,9 @@ def _build(store: ObjectStore, manifest: dict[str, str], dest: Path, link_types:
     return kind, written
 
 
-def _from_spare(store: ObjectStore, oid: str, target: str | Path) -> bool:
+def _from_spare(spares: SpareCopies | None, oid: str, target: str | Path) -> bool:
     """Rename a spare copy of *oid* (made while it was pulled) to *target*; False when there is none."""
-    spare = store.take_spare(oid)
+    spare = spares.take(oid) if spares is not None else None
     if spare is None:
         return False
     try:
