@@ -9,6 +9,7 @@ integrity error naming the file it came from (the callers add the file).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,17 +18,23 @@ MANAGED_DIRS = (".hpcfair", ".git")  # the repository's own folders: never a tra
 MAX_COUNT = 1 << 53  # bytes (8 PiB) or files: larger counts come from a lying record, not from real data
 
 
+_BAD_CHAR = re.compile(r"[\x00-\x1f\x7f\\]")  # control characters and the backslash
+_BAD_PART = re.compile(r"(?:^|/)(?:\.{0,2}|\.git)(?:/|$)", re.IGNORECASE)  # "", ".", "..", ".git"
+SHORT = MAX_NAME_BYTES // 4  # a path of at most this many characters fits both limits (4 bytes a character)
+
+
 def is_safe_relpath(relpath: Any) -> bool:
     """True for a relative posix path that stays inside its folder: no ``..``, ``.``, empty part,
     backslash, control character (NUL, newline, ...) or ``.git`` part (git's own rule), and of a
-    length every file system takes."""
-    if not isinstance(relpath, str) or not relpath or relpath.startswith("/") or "\\" in relpath:
+    length every file system takes. (Regular expressions: a walk checks every file it finds.)"""
+    if not isinstance(relpath, str) or not relpath or relpath[0] == "/" or _BAD_CHAR.search(relpath):
         return False
-    if any(ord(char) < 32 or char == "\x7f" for char in relpath) or len(os.fsencode(relpath)) > MAX_PATH_BYTES:
+    if _BAD_PART.search(relpath):
         return False
-    parts = relpath.split("/")
-    return all(part not in ("", ".", "..") and part.lower() != ".git" and len(os.fsencode(part)) <= MAX_NAME_BYTES
-               for part in parts)
+    if len(relpath) <= SHORT:
+        return True
+    return len(os.fsencode(relpath)) <= MAX_PATH_BYTES and all(
+        len(os.fsencode(part)) <= MAX_NAME_BYTES for part in relpath.split("/"))
 
 
 def is_tracked_path(relpath: Any) -> bool:

@@ -157,3 +157,26 @@ def test_a_known_good_input_of_each_parser_parses(tmp_path):
     (tmp_path / "task.yaml").write_text(GOOD_TASK)
     assert load_task(tmp_path / "task.yaml")["general"]["task"] == "infer"
     assert parse_tensor("x:N,1,28,28:float32").shape == ["N", 1, 28, 28]
+
+
+def spelled_out_safe_relpath(relpath: str) -> bool:
+    """validate.is_safe_relpath's rule written plainly, part by part: the fast version must agree."""
+    from hpcfair_vcs.validate import MAX_NAME_BYTES, MAX_PATH_BYTES
+
+    if not relpath or relpath.startswith("/") or "\\" in relpath:
+        return False
+    if any(ord(char) < 32 or char == "\x7f" for char in relpath):
+        return False
+    if len(relpath.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        return False
+    return all(part not in ("", ".", "..") and part.lower() != ".git"
+               and len(part.encode("utf-8", "surrogateescape")) <= MAX_NAME_BYTES for part in relpath.split("/"))
+
+
+@FUZZ
+@given(st.text(string.ascii_letters[:6] + "./\\\n\x7f\x00" + "gGiItT" + "é€😀", max_size=24)
+       | st.builds(lambda a, b: a + "/" + b, st.text("xé😀", min_size=50, max_size=300), st.text("ab./", max_size=8)))
+def test_the_fast_path_check_agrees_with_the_rule_spelled_out(relpath):
+    from hpcfair_vcs.validate import is_safe_relpath
+
+    assert is_safe_relpath(relpath) == spelled_out_safe_relpath(relpath)
