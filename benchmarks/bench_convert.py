@@ -10,7 +10,13 @@ decoder, a scikit-learn pipeline and a random forest):
 - inference: the native model vs onnxruntime on the converted file, batch 1
   and batch 64, median of many calls.
 
-Results: benchmarks/results/convert.json and a Markdown table on stdout.
+Then the conversion zoo (tests/test_convert_conformance.py: the Keras, PyTorch,
+scikit-learn, XGBoost and LightGBM architectures docs/convert.md lists): for
+each, hpcfair's conversion time (export, tidying, parity proof) and the ONNX
+form's inference time against the native framework's on the same batch of 64
+seeded inputs (the converter's own native run, median of many calls).
+
+Results: benchmarks/results/convert.json and Markdown tables on stdout.
 """
 
 from __future__ import annotations
@@ -160,12 +166,15 @@ def main() -> None:
     try:
         results = {"repeats": repeats, "calls": calls,
                    "models": {kind: bench_model(kind, base, repeats, calls)
-                              for kind in ("torch", "keras", "pipeline", "forest")}}
+                              for kind in ("torch", "keras", "pipeline", "forest")},
+                   "zoo": {name: bench_zoo_model(name, base, repeats, calls) for name in ZOO}}
     finally:
         shutil.rmtree(base, ignore_errors=True)
     out = Path(__file__).parent / "results" / ("convert-quick.json" if args.quick else "convert.json")
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results))
+    print()
+    print(render_zoo(results))
 
 
 LABELS = {"torch": "PyTorch CNN encoder (TorchScript)", "keras": "Keras dense decoder (.keras)",
@@ -183,6 +192,100 @@ def render(r: dict) -> str:
             f"{m['cli_convert_s']:.2f} ({m['cli_convert_cached_s']:.2f}) | "
             f"{m['native_b1_ms']:.3f} / {m['onnx_b1_ms']:.3f} ({m['native_b1_ms'] / m['onnx_b1_ms']:.1f}x) | "
             f"{m['native_b64_ms']:.3f} / {m['onnx_b64_ms']:.3f} ({m['native_b64_ms'] / m['onnx_b64_ms']:.1f}x) |")
+    return "\n".join(lines)
+
+
+
+def _zoo():
+    """name -> (label, builder(folder) -> (path, ConvertOptions))."""
+    from hpcfair_vcs.convert.base import ConvertOptions
+    from hpcfair_vcs.onnx_io.signature import parse_tensor
+
+    def keras(kind):
+        def build(folder):
+            path = folder / f"{kind}.keras"
+            model_zoo.keras_zoo(kind).save(os.fspath(path))
+            return path, ConvertOptions()
+        return build
+
+    def torch(kind, program):
+        def build(folder):
+            from tests import torch_zoo
+
+            if program:
+                return torch_zoo.save_program(kind, folder / f"{kind}.pt2"), ConvertOptions()
+            cls, spec = torch_zoo.ZOO[kind]
+            return (torch_zoo.save_state_dict(kind, folder / f"{kind}.pt"),
+                    ConvertOptions(inputs=[parse_tensor(spec)], model_class=f"tests.torch_zoo:{cls.__name__}"))
+        return build
+
+    def sklearn(kind):
+        return lambda folder: (model_zoo.save_skops(model_zoo.sklearn_zoo(kind), folder / f"{kind}.skops"),
+                               ConvertOptions())
+
+    def boosted(save, kind, suffix):
+        return lambda folder: (save(kind, folder / f"{kind}{suffix}"), ConvertOptions())
+
+    return {
+        "keras_sequential_mlp": ("Keras Sequential MLP", keras("sequential_mlp")),
+        "keras_sequential_conv1d": ("Keras Sequential Conv1D", keras("sequential_conv1d")),
+        "keras_lstm": ("Keras Sequential LSTM", keras("lstm")),
+        "keras_two_inputs": ("Keras functional, two inputs", keras("two_inputs")),
+        "keras_batchnorm_attention": ("Keras BatchNorm + attention", keras("batchnorm_attention")),
+        "torch_resnet": ("PyTorch ResNet-style CNN (.pt2)", torch("resnet", True)),
+        "torch_lstm": ("PyTorch LSTM (.pt2)", torch("lstm", True)),
+        "torch_transformer": ("PyTorch nn.TransformerEncoder (state_dict)", torch("transformer", False)),
+        "torch_bert": ("Hugging Face BERT, tiny config (state_dict)", torch("bert", False)),
+        "sklearn_linear": ("scikit-learn Ridge", sklearn("linear")),
+        "sklearn_svm": ("scikit-learn SVC (pipeline)", sklearn("svm")),
+        "sklearn_knn": ("scikit-learn kNN (KD tree)", sklearn("knn")),
+        "sklearn_random_forest": ("scikit-learn random forest", sklearn("random_forest")),
+        "sklearn_gradient_boosting": ("scikit-learn gradient boosting (pipeline)", sklearn("gradient_boosting")),
+        "sklearn_hist_gradient_boosting": ("scikit-learn hist gradient boosting", sklearn("hist_gradient_boosting")),
+        "sklearn_column_transformer": ("scikit-learn ColumnTransformer pipeline", sklearn("column_transformer")),
+        "xgboost_classifier": ("XGBoost classifier (.json)", boosted(model_zoo.save_xgboost, "classifier", ".json")),
+        "xgboost_regressor": ("XGBoost regressor (.ubj)", boosted(model_zoo.save_xgboost, "regressor", ".ubj")),
+        "lightgbm_classifier": ("LightGBM classifier (.txt)", boosted(model_zoo.save_lightgbm, "classifier", ".txt")),
+        "lightgbm_regressor": ("LightGBM regressor (.txt)", boosted(model_zoo.save_lightgbm, "regressor", ".txt")),
+    }
+
+
+ZOO = _zoo()
+ZOO_BATCH = 64
+
+
+def bench_zoo_model(name: str, base: Path, repeats: int, calls: int) -> dict:
+    from hpcfair_vcs.convert.parity import seeded_inputs
+    from hpcfair_vcs.convert.registry import detect
+    from hpcfair_vcs.runtime.onnx import cpu_session
+
+    folder = base / name
+    folder.mkdir()
+    path, options = ZOO[name][1](folder)
+    converter = detect(path)
+    out = folder / "model.onnx"
+    times = []
+    for _ in range(repeats + 1):  # the first pays for the framework's imports: left out
+        start = time.perf_counter()
+        conversion = converter.convert(path, out, options)
+        times.append(time.perf_counter() - start)
+    model = converter.load(path, options)
+    session = cpu_session(out)
+    names = [o.name for o in session.get_outputs()]
+    feeds = seeded_inputs(conversion.signature.inputs, seed=0, batch=ZOO_BATCH)
+    native = lambda: converter.run(model, feeds, names)  # noqa: E731
+    onnx = lambda: session.run(names, feeds)  # noqa: E731
+    native(), onnx()
+    return {"convert_s": min(times[1:]), "max_rel": conversion.parity["max_rel"],
+            "native_ms": median_time(native, calls) * 1000, "onnx_ms": median_time(onnx, calls) * 1000}
+
+
+def render_zoo(r: dict) -> str:
+    lines = [f"| model | convert s (best) | parity max rel | native ms | ONNX ms (batch {ZOO_BATCH}) | ONNX speed-up |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, m in r["zoo"].items():
+        lines.append(f"| {ZOO[name][0]} | {m['convert_s']:.2f} | {m['max_rel']:.1e} | {m['native_ms']:.3f} | "
+                     f"{m['onnx_ms']:.3f} | {m['native_ms'] / m['onnx_ms']:.1f}x |")
     return "\n".join(lines)
 
 

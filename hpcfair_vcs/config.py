@@ -58,6 +58,15 @@ def _remote_name(value: Any) -> str:
 
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _type_names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and _TYPE_NAME.fullmatch(v) for v in value):
+        raise ValueError("a list of type names such as xgboost.core.Booster")
+    return list(value)
 
 # section -> key -> (validator, default)
 SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
@@ -70,8 +79,12 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "auto": (_boolean, True),  # convert models to ONNX when they are added
         "opset": (_opset, 18),
         "tolerance": (_positive_number, 1e-4),  # parity: max |onnx - native| / max |native|
+        "trust_types": (_type_names, []),  # types a skops file may build (local-only: see LOCAL_ONLY_SETTINGS)
     },
 }
+# Settings a committed config.yaml may not hold (it comes with a clone): why, for the error.
+LOCAL_ONLY_SETTINGS = {("convert", "trust_types"): "lets model files build the types it names"}
+
 # Sections whose keys are names the user chooses; each holds a mapping of options
 # that the section's own module validates (remotes: DVC's remote schema).
 NAMED_SECTIONS = ("remote",)
@@ -100,7 +113,13 @@ def why_local_only(key: str, value: Any) -> str | None:
 
 
 def _refuse_local_only(layer: dict[str, Any], source: Path) -> None:
-    """Raises ConfigError for a remote option in the shared file that only a private one may hold."""
+    """Raises ConfigError for a setting or remote option in the shared file that only a private one may hold."""
+    for (section, key), reason in LOCAL_ONLY_SETTINGS.items():
+        if layer.get(section, {}).get(key):
+            raise ConfigError(
+                f"{source}: {section}.{key} {reason}, and hpcfair takes it only from config.local.yaml or your "
+                "user config, never from the shared config.yaml a clone brings",
+                hint=f"delete it from {source}; if you trust it, move it to config.local.yaml beside it")
     for name, options in layer.get("remote", {}).items():
         for key, value in options.items():
             reason = why_local_only(key, value)

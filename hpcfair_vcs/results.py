@@ -76,6 +76,8 @@ class Parity(Part):
     batch: int
     inputs: list[str]  # the kinds of input checked
     outputs: int  # how many outputs were compared
+    constant_outputs: list[str] = field(default_factory=list)  # the same for every seeded input
+    weak: bool = False  # every output constant (and no sample): the numbers prove nothing
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any] | None) -> Parity | None:

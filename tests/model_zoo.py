@@ -116,6 +116,37 @@ def save_keras(path: Path) -> Path:
     return path
 
 
+def keras_zoo(kind: str):
+    """The Keras models of the conversion zoo, random weights (seeded), outputs that vary with the input."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    if kind == "sequential_mlp":  # the first model of every Keras tutorial
+        return keras.Sequential([keras.Input((6,)), layers.Dense(12, activation="relu"),
+                                 layers.Dense(20, activation="sigmoid")])
+    if kind == "sequential_conv1d":
+        return keras.Sequential([keras.Input((32, 2)), layers.Conv1D(8, 3, activation="relu"),
+                                 layers.MaxPooling1D(2), layers.Flatten(), layers.Dense(5, activation="softmax")])
+    if kind == "lstm":
+        return keras.Sequential([keras.Input((10, 4)), layers.LSTM(16), layers.Dense(3)])
+    if kind == "two_inputs":
+        image, meta = keras.Input((8, 8, 1), name="image"), keras.Input((3,), name="meta")
+        seen = layers.Flatten()(layers.Conv2D(4, 3, activation="relu")(image))
+        joined = layers.Concatenate()([seen, layers.Dense(4, activation="relu")(meta)])
+        return keras.Model([image, meta], layers.Dense(2, name="score")(joined))
+    if kind == "batchnorm_attention":
+        tokens = keras.Input((6, 8), name="tokens")
+        normed = layers.BatchNormalization()(tokens)
+        attended = layers.MultiHeadAttention(num_heads=2, key_dim=4)(normed, normed)
+        pooled = layers.GlobalAveragePooling1D()(layers.Add()([normed, attended]))
+        return keras.Model(tokens, layers.Dense(4, name="logits")(pooled))
+    raise ValueError(kind)
+
+
+KERAS_ZOO = ("sequential_mlp", "sequential_conv1d", "lstm", "two_inputs", "batchnorm_attention")
+
+
 def save_keras_lambda(path: Path) -> Path:
     """A Keras model with a Lambda layer: its Python code is stored in the file, and loading it runs that code."""
     import keras
@@ -153,6 +184,72 @@ def forest():
 
     X, y = digits()
     return RandomForestClassifier(n_estimators=8, max_depth=6, random_state=0).fit(X, y)
+
+
+def sklearn_zoo(kind: str):
+    """The scikit-learn models of the conversion zoo, fitted on the digits (64 features)."""
+    from sklearn import compose, ensemble, linear_model, neighbors, pipeline as pipelines, preprocessing, svm
+
+    X, y = digits()
+    models = {
+        "linear": lambda: linear_model.Ridge(alpha=1.0),
+        "svm": lambda: pipelines.make_pipeline(preprocessing.StandardScaler(),
+                                               svm.SVC(probability=True, random_state=0)),
+        "knn": lambda: neighbors.KNeighborsClassifier(n_neighbors=5, algorithm="kd_tree"),
+        "random_forest": lambda: ensemble.RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0),
+        "gradient_boosting": lambda: pipelines.make_pipeline(
+            preprocessing.StandardScaler(), ensemble.GradientBoostingClassifier(n_estimators=10, max_depth=3,
+                                                                                  random_state=0)),
+        "hist_gradient_boosting": lambda: ensemble.HistGradientBoostingRegressor(max_iter=20, random_state=0),
+        "column_transformer": lambda: pipelines.make_pipeline(
+            compose.ColumnTransformer([("scaled", preprocessing.StandardScaler(), list(range(0, 32))),
+                                       ("ranged", preprocessing.MinMaxScaler(), list(range(32, 64)))]),
+            linear_model.LogisticRegression(max_iter=500)),
+    }
+    model = models[kind]()
+    regressor = kind in ("linear", "hist_gradient_boosting")
+    return model.fit(X, y.astype(float) if regressor else y)
+
+
+SKLEARN_ZOO = ("linear", "svm", "knn", "random_forest", "gradient_boosting", "hist_gradient_boosting",
+               "column_transformer")
+
+
+def tabular(rows: int = 400, features: int = 8):
+    """Data like the parity check's seeded inputs (N(0, 1) features) with labels that depend on them,
+    so that the boosted trees' outputs vary over those inputs."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, features)).astype(np.float32)
+    score = X[:, 0] + 0.5 * X[:, 1] * X[:, 2] - X[:, 3]
+    return X, np.digitize(score, [-1.0, 0.0, 1.0]), score
+
+
+def save_xgboost(kind: str, path: Path) -> Path:
+    """An XGBoost classifier (4 classes) or regressor in its own format (.json or .ubj by *path*)."""
+    import xgboost
+
+    X, labels, score = tabular()
+    if kind == "classifier":
+        model = xgboost.XGBClassifier(n_estimators=20, max_depth=3, random_state=0).fit(X, labels)
+    else:
+        model = xgboost.XGBRegressor(n_estimators=20, max_depth=3, random_state=0).fit(X, score)
+    model.save_model(str(path))
+    return path
+
+
+def save_lightgbm(kind: str, path: Path) -> Path:
+    """A LightGBM classifier (4 classes) or regressor as its text model file."""
+    import lightgbm
+
+    X, labels, score = tabular()
+    if kind == "classifier":
+        model = lightgbm.LGBMClassifier(n_estimators=20, num_leaves=8, random_state=0, verbose=-1).fit(X, labels)
+    else:
+        model = lightgbm.LGBMRegressor(n_estimators=20, num_leaves=8, random_state=0, verbose=-1).fit(X, score)
+    model.booster_.save_model(str(path))
+    return path
 
 
 def save_skops(model, path: Path) -> Path:

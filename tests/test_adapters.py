@@ -48,3 +48,29 @@ def test_dvc_ssh_builds_its_sshfs_filesystem_from_fs_args_in_a_cached_fs_propert
     assert isinstance(checked.__dict__["fs"], cached_property)
     fs = checked(host="127.0.0.1", port=1, user="nobody")  # sshfs connects only when fs.fs is first used
     assert isinstance(fs, DvcSSH) and fs.fs_args["host"] == "127.0.0.1" and fs.fs_args["port"] == 1
+
+
+@pytest.mark.frameworks
+def test_skl2onnx_still_passes_a_bool_for_histgradientboosting_leaves_and_the_wrapper_fixes_it():
+    skl2onnx = pytest.importorskip("skl2onnx")
+    import inspect
+
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common import tree_ensemble
+    from skl2onnx.common.data_types import FloatTensorType
+
+    from hpcfair_vcs.adapters import skl2onnx as adapter
+
+    from . import model_zoo
+
+    assert skl2onnx.__version__.startswith(adapter.TESTED_WITH), \
+        f"skl2onnx {skl2onnx.__version__}: re-check hpcfair_vcs/adapters/skl2onnx.py, then TESTED_WITH"
+    assert "nodes_missing_value_tracks_true" in inspect.signature(tree_ensemble.add_node).parameters
+    model = model_zoo.sklearn_zoo("hist_gradient_boosting")
+    types = [("X", FloatTensorType([None, 64]))]
+    with pytest.raises(ValueError, match="Unable to create node 'TreeEnsembleRegressor'") as bug:
+        convert_sklearn(model, initial_types=types, target_opset={"": 18, "ai.onnx.ml": 3})
+    assert "Expected an int, got a boolean" in str(bug.value.__cause__ or bug.value.__context__)  # fixed: drop it
+    with adapter.integer_missing_tracks():
+        assert convert_sklearn(model, initial_types=types, target_opset={"": 18, "ai.onnx.ml": 3}).graph.node
+    assert tree_ensemble.add_node.__name__ == "add_node" and tree_ensemble.add_node.__module__ == tree_ensemble.__name__

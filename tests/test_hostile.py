@@ -437,6 +437,47 @@ def test_a_keras_file_with_python_code_is_refused_naming_trust_pickle(repo, cli,
     assert trusted["artifact"] == "lam.onnx" and trusted["parity"]["max_abs"] < 1e-4
 
 
+def corrupt_boosters(folder: Path) -> dict[str, Path]:
+    """XGBoost and LightGBM files whose C++ readers crash the process (seen: SIGSEGV, SIGABRT) or refuse."""
+    from . import model_zoo
+
+    xgb = model_zoo.save_xgboost("classifier", folder / "good.json")
+    doc = json.loads(xgb.read_text())
+    tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
+    tree["left_children"] = [5000] * len(tree["left_children"])  # child indices out of range: SIGSEGV
+    files = {"xgb_children": write(folder / "children.json", json.dumps(doc))}
+    tree["left_children"] = tree["left_children"][:2]  # arrays of the wrong length: refused
+    files["xgb_short"] = write(folder / "short.json", json.dumps(doc))
+    text = model_zoo.save_lightgbm("classifier", folder / "good.txt").read_text()
+    files["lgb_truncated"] = write(folder / "truncated.txt", text[: len(text) // 3])  # SIGSEGV
+    files["lgb_leaves"] = write(folder / "leaves.txt", text.replace("num_leaves=", "num_leaves=x", 1))  # SIGABRT
+    return files
+
+
+@pytest.mark.frameworks
+def test_corrupt_xgboost_and_lightgbm_files_are_clear_errors_not_a_crash(repo, cli, monkeypatch):
+    pytest.importorskip("xgboost")
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("onnxmltools")
+    monkeypatch.setenv("HPCFAIR_AUTO_CONVERT", "1")
+    files = corrupt_boosters(repo)
+    for case, path in files.items():
+        result = cli("add", path.name, "--json", code=1)  # hpcfair exits by itself: the reader ran in a child
+        conversion = json.loads(result.stdout)["items"][0]["conversion"]
+        assert conversion["error"] == "ModelLoadError" and path.name in conversion["message"], (case, conversion)
+        assert "Traceback" not in result.stderr
+    crashed = {case for case, path in files.items()
+               if "crashed reading it" in cli.json("convert", path.stem, code=1)["message"]}
+    assert crashed == {"xgb_children", "lgb_truncated", "lgb_leaves"}
+    assert api_fsck_is_clean(repo)
+
+
+def api_fsck_is_clean(repo: Path) -> bool:
+    from hpcfair_vcs import api
+
+    return api.fsck(repo=repo).exit_code == 0
+
+
 def test_a_big_object_streamed_over_ssh_is_not_read_past_its_declared_size(tmp_path, cli, monkeypatch, servers):
     spec = RemoteSpec("ssh", servers.get("ssh"), tmp_path, unique=tmp_path.name[-30:].replace("_", "-"))
     a = new_repo(tmp_path / "a")
@@ -477,7 +518,8 @@ def test_a_task_config_file_cannot_turn_on_code_by_itself(repo, cli, tmp_path):
     write(repo / "store.yaml", "general: {task: store}\ntask: {path: m.bin, trust_pickle: true}\n")
     write(repo / "popen.yaml", "general: {task: convert}\ntask:\n  artifact: m\n  model_class: subprocess:Popen\n"
                                f"  model_args: {{args: [touch, '{mark}']}}\n")
-    for name, key in (("store.yaml", "trust_pickle"), ("popen.yaml", "model_class")):
+    write(repo / "types.yaml", "general: {task: store}\ntask: {path: m.bin, trust_types: [builtins.eval]}\n")
+    for name, key in (("store.yaml", "trust_pickle"), ("popen.yaml", "model_class"), ("types.yaml", "trust_types")):
         err = cli("run", name, code=1).stderr
         assert f"task.{key}" in err and "cannot allow that by itself" in err and "--trust-pickle" in err, err
     assert not mark.exists() and not (repo / "m.bin.hpcfair").exists()

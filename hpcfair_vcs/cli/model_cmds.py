@@ -30,18 +30,21 @@ def conversion_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command that converts a model takes (defined once)."""
     options = [
         click.option("--framework", default="auto", show_default=True,
-                     help="torch, tensorflow, sklearn or onnx (default: from the file)."),
+                     help="torch, tensorflow, sklearn, xgboost, lightgbm or onnx (default: from the file)."),
         click.option("--input", "inputs", multiple=True, metavar="NAME:SHAPE:DTYPE",
                      help="A model input, e.g. x:N,1,28,28:float32 (N: dynamic batch). Repeatable."),
         click.option("--output-name", "outputs", multiple=True, metavar="NAME",
                      help="A name for the ONNX model's next output, e.g. z (one per output, in order)."),
         click.option("--opset", type=click.IntRange(7, 30), help="ONNX opset (default 18, or convert.opset)."),
         click.option("--model-class", metavar="MODULE:CLASS",
-                     help="The nn.Module class for a PyTorch state_dict, e.g. nets:Encoder."),
+                     help="The nn.Module class of a PyTorch state_dict (e.g. nets:Encoder), "
+                          "or a subclassed Keras model's."),
         click.option("--model-arg", "model_args", multiple=True, metavar="KEY=VALUE", callback=_key_values,
                      help="A keyword argument for --model-class (repeatable)."),
         click.option("--trust-pickle", is_flag=True,
                      help="Allow loading pickles (they can run any code: only for files you trust)."),
+        click.option("--trust-type", "trust_types", multiple=True, metavar="MODULE.TYPE",
+                     help="Let a skops file build this type too, e.g. xgboost.core.Booster (repeatable)."),
         click.option("--param", "params", multiple=True, metavar="KEY=VALUE", callback=_key_values,
                      help="A hyper-parameter to record in the runtime snapshot (repeatable)."),
     ]
@@ -56,8 +59,8 @@ def conversion_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Also write the ONNX file here.")
 @click.option("--name", help="Name of the derived artifact (default: NAME.onnx).")
 @json_option
-def convert_cmd(target, framework, inputs, outputs, opset, model_class, model_args, trust_pickle, params, tolerance,
-                sample, output, name, as_json) -> None:
+def convert_cmd(target, framework, inputs, outputs, opset, model_class, model_args, trust_pickle, trust_types, params,
+                tolerance, sample, output, name, as_json) -> None:
     """Convert a model to ONNX, check it gives the same numbers, and store it as NAME.onnx.
 
     ARTIFACT is NAME[@VERSION|@TAG] or a PID; a PATH that is not tracked yet is
@@ -72,7 +75,8 @@ def convert_cmd(target, framework, inputs, outputs, opset, model_class, model_ar
     with progress_bar(as_json) as progress:
         result = api.convert(target, output=output, name=name, framework=framework, inputs=inputs, outputs=outputs,
                              opset=opset, model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
-                             tolerance=tolerance, sample=sample, params=params, progress=progress)
+                             trust_types=trust_types, tolerance=tolerance, sample=sample, params=params,
+                             progress=progress)
     emit(result, as_json, render_convert)
 
 
@@ -90,11 +94,15 @@ def render_convert(r) -> None:
 
 
 def parity_line(parity) -> str:
-    """A results.Parity (or None) on one line."""
+    """A results.Parity (or None) on one line; a weak proof says so, with what to do."""
     if parity is None:
         return "-"
-    return (f"max abs {parity.max_abs:.3g}, max rel {parity.max_rel:.3g} "
+    line = (f"max abs {parity.max_abs:.3g}, max rel {parity.max_rel:.3g} "
             f"(tolerance {parity.tolerance:g}; inputs: {', '.join(parity.inputs)})")
+    if parity.weak:
+        line += (" -- WEAK: every output was the same for every seeded input, so these numbers prove nothing "
+                 "(hint: check it on a real input with --sample FILE.npy)")
+    return line
 
 
 def signature_line(tensors) -> str:

@@ -40,7 +40,7 @@ def init_cmd(path: str, as_json: bool) -> None:
 @conversion_options
 @json_option
 def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert, framework, inputs, outputs, opset,
-            model_class, model_args, trust_pickle, params, as_json) -> None:
+            model_class, model_args, trust_pickle, trust_types, params, as_json) -> None:
     """Store files or folders and record a new version when they changed.
 
     Writes PATH.hpcfair beside each path: commit it to git. Models are then
@@ -58,6 +58,7 @@ def add_cmd(paths, name, kind, tags, description, license_, authors, no_convert,
                          license=license_, authors=authors, progress=progress,
                          convert=False if no_convert else None, framework=framework, inputs=inputs, outputs=outputs,
                          model_class=model_class, model_args=model_args, trust_pickle=trust_pickle,
+                         trust_types=trust_types,
                          opset=opset, params=params)
     emit(result, as_json, render_add)
     if result.exit_code:

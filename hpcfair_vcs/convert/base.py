@@ -10,14 +10,16 @@ of the repository.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..deps import installed_versions, pip_hint
-from ..errors import MissingDependencyError, UsageError
+from ..errors import MissingDependencyError, UsageError, describe
 from ..onnx_io.signature import Signature, TensorSpec
 
 
@@ -38,6 +40,7 @@ class ConvertOptions:
     model_class: str | None = None  # "module:Class" for a PyTorch state_dict
     model_args: dict[str, Any] = field(default_factory=dict)  # keyword arguments for that class
     trust_pickle: bool = False
+    trust_types: list[str] = field(default_factory=list)  # from --trust-type: types a skops file may build
     tolerance: float = 1e-4
     sample: dict[str, Any] | None = None  # a user-given input (name -> array) also checked for parity
     seed: int = 0
@@ -71,12 +74,16 @@ class Converter:
     extra = ""  # the hpcfair extra that installs them
     packages: tuple[str, ...] = ("onnx", "onnxruntime")  # distributions recorded in provenance
     suffixes: tuple[str, ...] = ()
-    inputs_from_model = True  # False: the file does not say what its inputs are (--input needed)
+    inputs_from_model = True  # False: its files do not say what their inputs are (--input needed)
 
     # --- primitives ------------------------------------------------------------
     def matches(self, path: Path) -> bool:
         """Whether *path* looks like this framework's file; must not import the framework."""
         return path.suffix.lower() in self.suffixes
+
+    def declares_inputs(self, path: Path) -> bool:
+        """Whether the file *path* says what its inputs are; if not, an earlier conversion's are reused."""
+        return self.inputs_from_model
 
     def load(self, path: Path, options: ConvertOptions) -> Any:
         """Raises ModelLoadError, UntrustedPickleError."""
@@ -134,3 +141,28 @@ class Converter:
     def cache_identity(self) -> dict[str, Any]:
         """Converter name, its version and the exporter packages' versions (no imports)."""
         return {"converter": self.name, "version": self.version, "packages": self.package_versions()}
+
+
+def import_class(spec: str) -> Any:
+    """``"package.module:Class"`` -> the class (the current folder is importable).
+
+    Raises:
+        UsageError: the spec is malformed, or the module or class cannot be imported.
+    """
+    module_name, _, class_name = spec.partition(":")
+    if not module_name or not class_name:
+        raise UsageError(f"--model-class {spec!r} is not module:Class", hint="for example --model-class nets:Encoder")
+    added = "" not in sys.path
+    if added:
+        sys.path.insert(0, "")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in class_name.split("."):
+            target = getattr(target, part)
+    except Exception as exc:  # noqa: BLE001 - ImportError, AttributeError, errors in the user's module
+        raise UsageError(f"cannot import the model class {spec}: {describe(exc)}",
+                         hint="run hpcfair from the folder that holds the module, or install it") from None
+    finally:
+        if added:
+            sys.path.remove("")
+    return target

@@ -8,6 +8,13 @@ there is one). The numbers recorded:
   (a scale-aware relative error that stays meaningful where outputs are near 0).
 
 The conversion fails when ``max_rel`` exceeds the tolerance (default 1e-4).
+
+A proof on outputs that do not depend on the input proves nothing (an untrained
+network can answer 0.1 for every class whatever it is shown). The native
+outputs that are the same for every seeded input are listed in
+``constant_outputs``; when all are, and no sample was given, the proof is
+recorded as ``weak`` and the commands say so, with the hint to pass a real
+input (``--sample``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
 
 BATCH = 4
 TINY = 1e-12
+SAME = 1e-6  # rows of an output closer than this (relative to its largest value) count as the same
 
 
 def seeded_inputs(specs: list[TensorSpec], seed: int, batch: int = BATCH) -> dict[str, Any]:
@@ -75,6 +83,17 @@ def compare(native: list[Any], converted: list[Any]) -> tuple[float, float]:
     return max_abs, max_rel
 
 
+def is_constant(values: Any) -> bool:
+    """Whether every row of *values* (one per seeded input) is the same as the first."""
+    import numpy as np
+
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0 or array.shape[0] < 2:
+        return False  # no batch to compare along
+    spread = float(np.max(np.abs(array - array[:1]))) if array.size else 0.0
+    return spread <= SAME * max(float(np.max(np.abs(array))) if array.size else 0.0, TINY)
+
+
 def check(converter: "Converter", model: Any, onnx_path: Path, signature: Signature,
           options: "ConvertOptions") -> dict[str, Any]:
     """Run both models and compare; return the numbers for the provenance record.
@@ -91,13 +110,17 @@ def check(converter: "Converter", model: Any, onnx_path: Path, signature: Signat
     if options.sample:
         cases.append(("sample", sample_feeds(options.sample, signature)))
     max_abs = max_rel = 0.0
-    for _, feeds in cases:
+    constant: list[str] = []
+    for label, feeds in cases:
         native = converter.run(model, feeds, names)
         converted = session.run(names, feeds)
         case_abs, case_rel = compare(native, converted)
         max_abs, max_rel = max(max_abs, case_abs), max(max_rel, case_rel)
+        if label == "seeded":
+            constant = [name for name, values in zip(names, native) if is_constant(values)]
     numbers = {"max_abs": max_abs, "max_rel": max_rel, "tolerance": options.tolerance, "seed": options.seed,
-               "batch": BATCH, "inputs": [label for label, _ in cases], "outputs": len(names)}
+               "batch": BATCH, "inputs": [label for label, _ in cases], "outputs": len(names),
+               "constant_outputs": constant, "weak": bool(names) and len(constant) == len(names) and not options.sample}
     if max_rel > options.tolerance:
         raise ParityError(f"the ONNX model differs from the {converter.name} model: max relative difference "
                           f"{max_rel:.3g} (max absolute {max_abs:.3g}) exceeds the tolerance {options.tolerance:g}")

@@ -8,6 +8,7 @@ only, so choosing a converter never imports a framework.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from pathlib import Path
 
@@ -20,12 +21,17 @@ BUILTIN = {
     "torch": "hpcfair_vcs.convert.torch:TorchConverter",
     "tensorflow": "hpcfair_vcs.convert.tensorflow:TensorFlowConverter",
     "sklearn": "hpcfair_vcs.convert.sklearn:SklearnConverter",
+    "xgboost": "hpcfair_vcs.convert.boosting:XGBoostConverter",
+    "lightgbm": "hpcfair_vcs.convert.boosting:LightGBMConverter",
 }
 _loaded: dict[str, Converter] = {}
 
 
+@functools.cache
 def available() -> dict[str, str]:
-    """Converter name -> ``"module:Class"``: the built-ins, then entry points (which may override)."""
+    """Converter name -> ``"module:Class"``: the built-ins, then entry points (which may override).
+
+    Read once per process (``available.cache_clear()`` reads the entry points again)."""
     from importlib.metadata import entry_points
 
     found = dict(BUILTIN)

@@ -1,7 +1,11 @@
 """scikit-learn models to ONNX with skl2onnx: skops files, and pickles only when trusted.
 
 A ``.skops`` file is loaded with ``skops.io``, which builds only the types it
-trusts (scikit-learn's own); any other type in the file is named in the
+trusts (scikit-learn's estimators). scikit-learn's compiled helper types that
+skops rebuilds from their state without running code of the file (trees, tree
+predictors, KD and ball trees, distance metrics, loss objects) are trusted too,
+from ``SKLEARN_STATE_TYPES`` (checked against the installed scikit-learn by the
+tests); ``--trust-type`` adds one more, and any other type is named in the
 refusal. Pickle and joblib files are refused unless ``trust_pickle``: loading
 one runs whatever code it contains. Classifiers are converted without
 ZipMap, so probabilities come out as a plain tensor.
@@ -12,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..adapters.skl2onnx import integer_missing_tracks
 from ..errors import ConversionError, ModelLoadError, UntrustedPickleError, describe
 from .base import ConvertOptions, Converter
 from ..onnx_io.signature import BATCH, TensorSpec
@@ -20,6 +25,24 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 PICKLE_HINT = ("save it with skops instead: skops.io.dump(model, 'model.skops'); "
                "pass --trust-pickle only if you trust whoever made this file")
 ML_OPSET = 3  # ai.onnx.ml opset that goes with the default-domain opsets hpcfair targets
+
+# scikit-learn 1.9's compiled types that skops rebuilds from plain state (arrays, numbers) through their
+# own __setstate__: they hold data, not code. PyFuncDistance (a metric wrapping a Python function) is
+# not among them. tests/test_convert.py checks every name against the installed scikit-learn.
+_METRICS = ("BrayCurtis", "Canberra", "Chebyshev", "Dice", "Euclidean", "Hamming", "Haversine", "Jaccard",
+            "Kulsinski", "Mahalanobis", "Manhattan", "Matching", "Minkowski", "RogersTanimoto", "RussellRao",
+            "SEuclidean", "SokalMichener", "SokalSneath")
+_LOSSES = ("AbsoluteError", "ExponentialLoss", "HalfBinomialLoss", "HalfGammaLoss", "HalfMultinomialLoss",
+           "HalfPoissonLoss", "HalfSquaredError", "HalfTweedieLoss", "HalfTweedieLossIdentity", "HuberLoss",
+           "PinballLoss")
+SKLEARN_STATE_TYPES = frozenset({
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    *(f"sklearn.metrics._dist_metrics.{name}Distance{bits}" for name in _METRICS for bits in (32, 64)),
+    *(f"sklearn._loss._loss.Cy{name}" for name in _LOSSES),
+})
 
 
 class SklearnConverter(Converter):
@@ -54,10 +77,13 @@ class SklearnConverter(Converter):
 
         try:
             untrusted = sio.get_untrusted_types(file=path)
-            if untrusted and not options.trust_pickle:
+            refused = sorted(set(untrusted) - SKLEARN_STATE_TYPES - set(options.trust_types))
+            if refused and not options.trust_pickle:
+                more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
                 raise UntrustedPickleError(
-                    f"{path.name} contains types skops does not trust: {', '.join(untrusted[:5])}",
-                    hint="pass --trust-pickle only if you trust whoever made this file")
+                    f"{path.name} contains types hpcfair does not trust: {', '.join(refused[:5])}{more}",
+                    hint=f"if you trust whoever made this file: --trust-type {refused[0]} (repeatable; "
+                         "convert.trust_types in config.local.yaml)")
             return sio.load(path, trusted=untrusted or None)
         except UntrustedPickleError:
             raise
@@ -77,8 +103,9 @@ class SklearnConverter(Converter):
 
         types = [(spec.name, _tensor_type(spec)) for spec in inputs]
         try:
-            proto = convert_sklearn(model, initial_types=types, options=_no_zipmap(model),
-                                    target_opset={"": options.opset, "ai.onnx.ml": ML_OPSET})
+            with integer_missing_tracks():  # HistGradientBoosting* (adapters/skl2onnx.py)
+                proto = convert_sklearn(model, initial_types=types, options=_no_zipmap(model),
+                                        target_opset={"": options.opset, "ai.onnx.ml": ML_OPSET})
         except Exception as exc:  # noqa: BLE001 - unsupported estimators and options
             raise ConversionError(f"skl2onnx cannot convert a {type(model).__name__}: {describe(exc)}") from None
         out.write_bytes(proto.SerializeToString())

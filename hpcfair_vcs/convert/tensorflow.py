@@ -1,9 +1,15 @@
 """TensorFlow/Keras models to ONNX with tf2onnx: ``.keras``, ``.h5`` and SavedModel folders.
 
-Keras files are loaded with ``safe_mode`` (no lambda layers' code is run) and
-converted with ``tf2onnx.convert.from_keras`` at an explicit opset (tf2onnx's
-default is 15). tf2onnx converts SavedModels only from its command line, so a
-SavedModel goes through ``python -m tf2onnx.convert`` in a child process.
+Keras files are loaded with ``safe_mode`` (no lambda layers' code is run),
+traced as a ``tf.function`` over the input signature and converted with
+``tf2onnx.convert.from_function`` at an explicit opset (tf2onnx's default is
+15). The function returns a dict keyed by the output names, which become the
+ONNX outputs' names: a functional model's output layers, a ``Sequential``'s
+last layer. (``tf2onnx.convert.from_keras`` looks a Keras 3 ``Sequential``'s
+outputs up by their symbolic names, which the traced function does not have:
+``KeyError: 'keras_tensor_5'``.) tf2onnx converts SavedModels only from its
+command line, so a SavedModel goes through ``python -m tf2onnx.convert`` in a
+child process.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CommandFailedError, ConversionError, ModelLoadError, UntrustedPickleError, UsageError, describe
-from .base import ConvertOptions, Converter
+from .base import ConvertOptions, Converter, import_class
 from ..onnx_io.signature import BATCH, TensorSpec
 
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -33,6 +39,7 @@ class LoadedTensorFlow:
 
 class TensorFlowConverter(Converter):
     name = "tensorflow"
+    version = "2"  # 2: every Keras model traced with from_function (1: from_keras)
     modules = ("tensorflow", "tf2onnx")
     extra = "tensorflow"
     packages = ("tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime")
@@ -47,6 +54,8 @@ class TensorFlowConverter(Converter):
             return self._load_saved_model(path)
         import keras
 
+        if options.model_class:  # a subclassed model: importing its module registers the class with Keras
+            import_class(options.model_class)
         try:
             model = keras.models.load_model(str(path), compile=False, safe_mode=not options.trust_pickle)
         except Exception as exc:  # noqa: BLE001 - h5py, zipfile and keras raise many types
@@ -55,7 +64,8 @@ class TensorFlowConverter(Converter):
                     f"{path.name} holds Python code (a Lambda layer, say): loading it would run that code",
                     hint="pass --trust-pickle only if you trust whoever made this file") from None
             raise ModelLoadError(f"cannot read {path.name} as a Keras model: {describe(exc)}") from None
-        inputs = [TensorSpec(_plain_name(t), _shape(t.shape), str(t.dtype)) for t in (model.inputs or [])]
+        declared = getattr(model, "inputs", None) or []  # a subclassed model has none (the property raises)
+        inputs = [TensorSpec(_plain_name(t), _shape(t.shape), str(t.dtype)) for t in declared]
         return LoadedTensorFlow("keras", model, path, inputs)
 
     def _load_saved_model(self, path: Path) -> LoadedTensorFlow:
@@ -92,10 +102,19 @@ class TensorFlowConverter(Converter):
 
         signature = [tf.TensorSpec([None if isinstance(d, str) else d for d in s.shape], s.dtype, name=s.name)
                      for s in inputs]
+        names = output_names(model.model)
+        keras_model = model.model
+
+        @tf.function(input_signature=signature)
+        def traced(*tensors):
+            result = keras_model(tensors[0] if len(tensors) == 1 else list(tensors), training=False)
+            return dict(zip(names, _items(result)))
+
         try:
-            proto, _ = tf2onnx.convert.from_keras(model.model, input_signature=signature, opset=options.opset)
+            proto, _ = tf2onnx.convert.from_function(traced, input_signature=signature, opset=options.opset)
         except Exception as exc:  # noqa: BLE001 - unsupported ops, shape mismatches
-            raise ConversionError(f"tf2onnx cannot convert {model.path.name}: {describe(exc)}") from None
+            raise ConversionError(f"tf2onnx cannot convert {model.path.name}: {describe(exc)}",
+                                  hint=unsupported_hint(exc)) from None
         out.write_bytes(proto.SerializeToString())
 
     def _export_saved_model(self, path: Path, opset: int, out: Path) -> None:
@@ -117,10 +136,35 @@ class TensorFlowConverter(Converter):
             return [result[k].numpy() for k in keys]
         arrays = list(feeds.values())
         result = model.model(arrays[0] if len(arrays) == 1 else arrays, training=False)
-        if isinstance(result, dict):
-            result = list(result.values())
-        items = result if isinstance(result, (list, tuple)) else [result]
-        return [tf.convert_to_tensor(t).numpy() for t in items]
+        return [tf.convert_to_tensor(t).numpy() for t in _items(result)]
+
+
+def output_names(model: Any) -> list[str]:
+    """The ONNX output names of a Keras model: a functional model's output layers, else its last layer's
+    name (one output) or that name with a number (several)."""
+    names = list(getattr(model, "output_names", None) or [])
+    if names:
+        return names
+    last = model.layers[-1].name if getattr(model, "layers", None) else "output"
+    count = len(model.outputs) if getattr(model, "outputs", None) else 1
+    return [last] if count == 1 else [f"{last}_{i}" for i in range(count)]
+
+
+def _items(result: Any) -> list[Any]:
+    if isinstance(result, dict):
+        return list(result.values())
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def unsupported_hint(exc: BaseException) -> str:
+    """tf2onnx names the TensorFlow ops it has no ONNX mapping for; say which and what to do."""
+    import re
+
+    ops = re.findall(r"'(\w+)'", str(exc)) if "Unsupported ops" in str(exc) else []
+    if ops:
+        return (f"no ONNX mapping for the TensorFlow op(s) {', '.join(sorted(set(ops)))}: rewrite the layer "
+                "with supported ops, or try a newer --opset")
+    return "check that the model runs in Keras on the input signature given (--input NAME:SHAPE:DTYPE)"
 
 
 def _shape(shape: Any) -> list[int | str]:

@@ -13,10 +13,8 @@ the TorchScript exporter (``dynamo=False``, ``dynamic_axes``).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import logging
-import sys
 import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -25,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConversionError, ModelLoadError, UntrustedPickleError, UsageError, describe
-from .base import ConvertOptions, Converter
+from .base import ConvertOptions, Converter, import_class
 from ..onnx_io.signature import BATCH, TensorSpec
 
 PICKLE_HINT = ("save the weights instead: torch.save(model.state_dict(), PATH) and pass --model-class "
@@ -47,6 +45,9 @@ class TorchConverter(Converter):
     packages = ("torch", "onnxscript", "onnx", "onnxruntime")
     suffixes = (".pt", ".pth", ".pt2", ".ts")
     inputs_from_model = False  # only .pt2 programs carry them
+
+    def declares_inputs(self, path: Path) -> bool:
+        return path.suffix.lower() == ".pt2"
 
     def load(self, path: Path, options: ConvertOptions) -> LoadedTorch:
         import torch
@@ -134,7 +135,7 @@ class TorchConverter(Converter):
                                                      dynamo=True, external_data=False, verbose=False)
                     onnx_program.save(str(out), external_data=False)
         except Exception as exc:  # noqa: BLE001 - the exporters raise many types
-            raise ConversionError(f"cannot export the PyTorch model to ONNX: {describe(exc)}") from None
+            raise export_failure(exc, model.kind) from None
 
     def run(self, model: LoadedTorch, feeds: dict[str, Any], output_names: list[str]) -> list[Any]:
         import torch
@@ -145,29 +146,24 @@ class TorchConverter(Converter):
         return [t.detach().numpy() for t in _flatten(result)]
 
 
-def import_class(spec: str) -> Any:
-    """``"package.module:Class"`` -> the class (the current folder is importable).
+def export_failure(exc: BaseException, kind: str) -> ConversionError:
+    """The exporter's failure as one error naming the operator it has no ONNX form for, and the way out."""
+    import re
 
-    Raises:
-        UsageError: the spec is malformed, or the module or class cannot be imported.
-    """
-    module_name, _, class_name = spec.partition(":")
-    if not module_name or not class_name:
-        raise UsageError(f"--model-class {spec!r} is not module:Class", hint="for example --model-class nets:Encoder")
-    added = "" not in sys.path
-    if added:
-        sys.path.insert(0, "")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in class_name.split("."):
-            target = getattr(target, part)
-    except Exception as exc:  # noqa: BLE001 - ImportError, AttributeError, errors in the user's module
-        raise UsageError(f"cannot import the model class {spec}: {describe(exc)}",
-                         hint="run hpcfair from the folder that holds the module, or install it") from None
-    finally:
-        if added:
-            sys.path.remove("")
-    return target
+    text = str(exc)
+    script_op = re.search(r"Exporting the operator '([\w:.]+)' to ONNX", text)  # the TorchScript exporter
+    dynamo_op = re.search(r"No ONNX function found for <OpOverload\(op='([\w.]+)'", text)  # the dynamo exporter
+    if script_op and kind == "script":
+        return ConversionError(
+            f"cannot export the PyTorch model to ONNX: the TorchScript exporter has no ONNX form for the operator "
+            f"{script_op.group(1)}",
+            hint="save the model as a torch.export program instead (torch.export.save(torch.export.export(model, "
+                 "example_inputs), 'model.pt2')): its exporter covers more operators")
+    operator = (dynamo_op or script_op).group(1) if (dynamo_op or script_op) else None
+    if operator:
+        return ConversionError(f"cannot export the PyTorch model to ONNX: no ONNX function for the operator {operator}",
+                               hint="replace that operation in the model with supported ones, or try a newer --opset")
+    return ConversionError(f"cannot export the PyTorch model to ONNX: {describe(exc)}")
 
 
 def pickle_error() -> tuple[type[BaseException], ...]:

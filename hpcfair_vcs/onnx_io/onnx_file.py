@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio.files import atomic_write
-from ..errors import ModelLoadError, UsageError, describe
+from ..errors import ConversionError, ModelLoadError, UsageError, describe
 from .signature import BATCH, Signature, TensorSpec, from_onnx
 
 
@@ -90,9 +90,16 @@ def finish(path: Path, expected_inputs: list[TensorSpec] | None = None) -> Signa
 
     Raises:
         ModelLoadError: the exporter wrote something that is not a valid ONNX model.
+        ConversionError: it left operators that ONNX does not define (tf2onnx keeps a TensorFlow
+            op it has no mapping for, with a warning only).
     """
     import onnx.external_data_helper as external
 
+    unknown = unknown_operators(path)
+    if unknown:
+        raise ConversionError(f"the exporter left operators that ONNX does not define: {', '.join(unknown)}",
+                              hint="replace the layers or functions that use them with supported operations "
+                                   "(docs/convert.md lists what converts), or try a newer --opset")
     model = load(path)
     external.convert_model_from_external_data(model)  # tensors inline: one file to store
     dedupe_opsets(model)
@@ -102,6 +109,20 @@ def finish(path: Path, expected_inputs: list[TensorSpec] | None = None) -> Signa
     for leftover in path.parent.glob(path.name + ".data"):
         leftover.unlink()
     return from_onnx(model)
+
+
+def unknown_operators(path: Path) -> list[str]:
+    """The operators of the standard domains ("" and ai.onnx.ml) in *path* that ONNX does not define."""
+    import onnx
+    import onnx.defs
+
+    try:
+        model = onnx.load(os.fspath(path), load_external_data=False)
+    except Exception:  # noqa: BLE001 - not ONNX at all: load() says so
+        return []
+    standard = {"", "ai.onnx", "ai.onnx.ml"}
+    return sorted({node.op_type for graph in _subgraphs(model.graph) for node in graph.node
+                   if node.domain in standard and not onnx.defs.has(node.op_type, node.domain)})
 
 
 def rename_outputs(path: Path, names: list[str]) -> Signature:

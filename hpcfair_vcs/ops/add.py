@@ -35,7 +35,9 @@ from ..worktree.workspace import WalkedFile, find_pointers, resolve_user_path, t
 
 MODEL_SUFFIXES = {".pt", ".pth", ".pt2", ".ts", ".onnx", ".keras", ".h5", ".hdf5", ".pb",
                   ".tflite", ".pkl", ".pickle", ".joblib", ".skops", ".safetensors", ".ckpt",
-                  ".gguf", ".mlmodel"}
+                  ".gguf", ".mlmodel", ".ubj", ".lgb"}
+# Otherwise a file is a model when a converter claims it: XGBoost and LightGBM by the first
+# bytes of a .json or .txt, a plug-in by its own suffix (registry.detect looks at names and bytes only).
 
 
 @dataclass
@@ -58,6 +60,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         convert: bool | None = None, framework: str = "auto", inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         model_class: str | None = None, model_args: Mapping[str, Any] | None = None,
         trust_pickle: bool = False, opset: int | None = None, params: Mapping[str, Any] | None = None,
+        trust_types: Sequence[str] = (),
         ) -> AddResult:
     """Track *paths* (files or folders) as artifacts; one version each when content changed.
 
@@ -106,7 +109,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
 
         convert_added(r, items, ConvertRequest(
             framework=framework, inputs=inputs, outputs=outputs, model_class=model_class, model_args=model_args or {},
-            trust_pickle=trust_pickle, opset=opset, params=params or {}), progress)
+            trust_pickle=trust_pickle, trust_types=trust_types, opset=opset, params=params or {}), progress)
     return AddResult(items)
 
 
@@ -279,7 +282,12 @@ def _record(r: Repo, content: _Content, plan: tuple[str, ArtifactRef | None, poi
 def _guess_kind(path: Path) -> str:
     if path.is_dir():
         return "model" if (path / "saved_model.pb").is_file() else "dataset"
-    return "model" if path.suffix.lower() in MODEL_SUFFIXES else "dataset"
+    suffix = path.suffix.lower()
+    if suffix in MODEL_SUFFIXES:
+        return "model"
+    from ..convert import registry
+
+    return "model" if registry.detect(path) is not None else "dataset"
 
 
 def _metadata(r: Repo, ref: ArtifactRef, name: str, kind: str, description: str | None,

@@ -50,6 +50,7 @@ class ConvertRequest:
     model_class: str | None = None
     model_args: Mapping[str, Any] = field(default_factory=dict)
     trust_pickle: bool = False
+    trust_types: Sequence[str] = ()  # types a skops file may build beyond the trusted list (sklearn.py)
     tolerance: float | None = None
     sample: str | os.PathLike | None = None  # .npy / .npz with a real input
     params: Mapping[str, Any] = field(default_factory=dict)  # hyper-parameters for the runtime record
@@ -59,6 +60,7 @@ class ConvertRequest:
             opset=int(self.opset or settings["opset"]), inputs=[parse_tensor(t) for t in self.inputs],
             outputs=[parse_output_name(n) for n in self.outputs],
             model_class=self.model_class, model_args=dict(self.model_args), trust_pickle=self.trust_pickle,
+            trust_types=sorted({*self.trust_types, *settings["trust_types"]}),
             tolerance=float(self.tolerance if self.tolerance is not None else settings["tolerance"]),
             sample=read_arrays(Path(self.sample)) if self.sample else None)
 
@@ -74,7 +76,7 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
         steps = step_reporter(progress, _label(source))
         if converter.name == "onnx":
             return _validate_onnx(r, source, converter, local, options, steps)
-        if not options.inputs and not converter.inputs_from_model:
+        if not options.inputs and not converter.declares_inputs(local):
             options.inputs = _recorded_inputs(r, source)  # what an earlier conversion was told
         target = name or derived_name(source.record.artifact, SUFFIX)
         options.outputs = options.outputs or _recorded_outputs(r, target)
@@ -165,8 +167,8 @@ def _validate_onnx(r: Repo, source: Resolved, converter: Converter, local: Path,
     return ConvertResult(source=_label(source), source_pid=pid_of(source.version_id), framework="onnx",
                          converter="onnx", converter_version=converter.version, artifact=source.record.artifact,
                          version=source.number, pid=pid_of(source.version_id), oid=source.record.oid,
-                         size=source.record.object["size"], signature=SignatureInfo.from_dict(conversion.signature.to_dict()),
-                         parity=None)
+                         size=source.record.object["size"],
+                         signature=SignatureInfo.from_dict(conversion.signature.to_dict()), parity=None)
 
 
 def _recorded_inputs(r: Repo, source: Resolved) -> list[TensorSpec]:
@@ -228,6 +230,7 @@ def _store(r: Repo, source: Resolved, converter: Converter, conversion: Conversi
         generated_by={"tool": "hpcfair", "converter": converter.name, "converter_version": converter.version,
                       "packages": conversion.packages},
         parameters={**conversion.parameters, "trust_pickle": request.trust_pickle,
+                    **({"trust_types": sorted(request.trust_types)} if request.trust_types else {}),
                     "tolerance": conversion.parity.get("tolerance")},
         results={"parity": conversion.parity})
     metadata = MetadataRecord(

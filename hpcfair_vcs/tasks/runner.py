@@ -27,7 +27,8 @@ from ..errors import TaskConfigError
 
 # Task keys that run code; a config file (it may come with a clone) cannot turn them on by itself.
 RUNS_CODE = {"trust_pickle": "lets the model file run any code it carries",
-             "model_class": "imports and runs the class it names"}
+             "model_class": "imports and runs the class it names",
+             "trust_types": "lets the model file build the types it names"}
 
 
 def run(config: str | os.PathLike | dict[str, Any], *, repo: Any = None, expected_task: str | None = None,
@@ -74,7 +75,7 @@ def _convert_options(task: dict[str, Any]) -> dict[str, Any]:
             "outputs": _list(task.get("output_name")),
             "opset": task.get("opset"), "model_class": task.get("model_class"),
             "model_args": task.get("model_args") or {}, "trust_pickle": task.get("trust_pickle", False),
-            "params": task.get("params") or {}}
+            "trust_types": _list(task.get("trust_types")), "params": task.get("params") or {}}
 
 
 def _store(task, device, output, repo):

@@ -72,16 +72,20 @@ def _one_of(*choices: str) -> Callable[[Any], bool]:
     return lambda v: v in choices
 
 
+FRAMEWORKS = ("auto", "torch", "tensorflow", "sklearn", "xgboost", "lightgbm", "onnx")
 TENSORS = "an input spec: 'x:N,1,28,28:float32' or {name, shape, dtype}, or a list of them"
 CONVERT_FIELDS = {
-    "framework": Field(_one_of("auto", "torch", "tensorflow", "sklearn", "onnx"), "auto|torch|tensorflow|sklearn|onnx",
+    "framework": Field(_one_of(*FRAMEWORKS), "|".join(FRAMEWORKS),
                        doc="the source framework (default: from the file)"),
     "input": Field(_tensors, TENSORS, doc="the model's inputs, when the file does not say (PyTorch)"),
     "output_name": Field(_str_list, "name or list of names", doc="names for the ONNX model's outputs, in order"),
     "opset": Field(_pos_int, "integer", doc="ONNX opset (default 18)"),
-    "model_class": Field(_str, "module:Class", doc="the nn.Module class of a PyTorch state_dict"),
+    "model_class": Field(_str, "module:Class",
+                         doc="the nn.Module class of a PyTorch state_dict (or a subclassed Keras model's)"),
     "model_args": Field(_mapping, "mapping", doc="keyword arguments for model_class"),
     "trust_pickle": Field(_bool, "boolean", doc="allow loading pickles (only for files you trust)"),
+    "trust_types": Field(_str_list, "type name or list of them",
+                         doc="types a skops file may build beyond scikit-learn's own (e.g. xgboost.core.Booster)"),
     "params": Field(_mapping, "mapping", doc="hyper-parameters recorded in the runtime snapshot"),
 }
 
