@@ -22,7 +22,7 @@ VERBS = {
     "push": "push", "fetch": "pull", "pull": "pull", "search": "search",
     "convert": "convert", "convert_file": "convert",
     "infer": "infer", "load_model": "infer", "load_dataset": "infer", "compose": "compose",
-    "optimize": "optimize", "run_task": "hpcfair_vcs.tasks.runner:run", "HPCFair": "hpcfair_vcs.tasks.runner:HPCFair",
+    "optimize": "optimize", "verify": "verify", "run_task": "hpcfair_vcs.tasks.runner:run", "HPCFair": "hpcfair_vcs.tasks.runner:HPCFair",
 }
 
 __all__ = sorted(VERBS)

@@ -341,6 +341,30 @@ class FsckResult(Result):
 
 
 @dataclass
+class VerifyProblem(Result):
+    check: str  # store | pointer | data | onnx | parity
+    subject: str  # the pointer file's path, or the object id for the store
+    message: str
+    hint: str | None = None
+
+
+@dataclass
+class VerifyResult(Result):
+    """What ``verify`` checked and found; any problem is exit 3."""
+
+    objects: int = 0
+    pointers: int = 0
+    models: int = 0
+    problems: list[VerifyProblem] = field(default_factory=list)
+    on_remote: list[str] = field(default_factory=list)  # pointers whose data only the remote holds
+    weak: list[str] = field(default_factory=list)  # models whose ONNX parity proof is weak
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.problems else 0
+
+
+@dataclass
 class RemoteListResult(Result):
     remotes: list[RemoteInfo]
 

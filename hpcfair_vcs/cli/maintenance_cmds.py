@@ -1,11 +1,11 @@
-"""gc and fsck: keeping the store small and sound."""
+"""gc, fsck and verify: keeping the store small and sound, and proving it to CI."""
 
 from __future__ import annotations
 
 import click
 
 from .. import api
-from ._common import emit, human_size, json_option
+from ._common import emit, human_size, json_option, remote_option
 
 
 @click.command("gc")
@@ -44,3 +44,32 @@ def _render_fsck(r) -> None:
         click.echo(f"{p.problem}: {p.oid} {p.detail}{where}", err=p.problem.startswith("corrupt"))
     verdict = "corrupt objects quarantined" if r.corrupt else "ok"
     click.echo(f"checked {r.checked_objects} objects and {r.checked_records} records: {verdict}")
+
+
+@click.command("verify")
+@remote_option("Accept data that is not stored here when this remote holds it (CI clones that did not pull).")
+@json_option
+def verify_cmd(remote, as_json) -> None:
+    """For CI: fsck, every pointer's data stored (or on --remote), every model's ONNX parity in tolerance.
+
+    Any problem is exit 3, each named with its path and what to do.
+
+    \b
+    Examples:
+      hpcfair pull && hpcfair verify
+      hpcfair verify --remote origin --json
+    """
+    result = api.verify(remote=remote)
+    emit(result, as_json, _render_verify)
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)
+
+
+def _render_verify(r) -> None:
+    for p in r.problems:
+        click.echo(f"{p.check}: {p.subject}: {p.message}" + (f" (hint: {p.hint})" if p.hint else ""), err=True)
+    for path in r.weak:
+        click.echo(f"weak parity proof: {path} (its outputs did not vary; hpcfair convert ... --sample FILE)")
+    remote = f", {len(r.on_remote)} only on the remote" if r.on_remote else ""
+    verdict = f"{len(r.problems)} problem(s)" if r.problems else "ok"
+    click.echo(f"verified {r.objects} objects, {r.pointers} pointers{remote}, {r.models} models: {verdict}")
