@@ -22,7 +22,10 @@ VERBS = {
     "push": "push", "fetch": "pull", "pull": "pull", "search": "search",
     "convert": "convert", "convert_file": "convert",
     "infer": "infer", "load_model": "infer", "load_dataset": "infer", "compose": "compose",
-    "optimize": "optimize", "verify": "verify", "run_task": "hpcfair_vcs.tasks.runner:run", "HPCFair": "hpcfair_vcs.tasks.runner:HPCFair",
+    "optimize": "optimize", "verify": "verify",
+    "hooks_install": "hpcfair_vcs.githooks.install:install", "hooks_uninstall": "hpcfair_vcs.githooks.install:uninstall",
+    "hooks_status": "hpcfair_vcs.githooks.install:status", "hooks_run": "hpcfair_vcs.githooks.run:run",
+    "run_task": "hpcfair_vcs.tasks.runner:run", "HPCFair": "hpcfair_vcs.tasks.runner:HPCFair",
 }
 
 __all__ = sorted(VERBS)

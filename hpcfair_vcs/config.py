@@ -51,6 +51,14 @@ def _opset(value: Any) -> int:
     return int(value)
 
 
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(" or ".join(choices))
+        return value
+    return check
+
+
 def _remote_name(value: Any) -> str:
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ValueError("a remote name (letters, digits, '.', '_', '-')")
@@ -80,6 +88,13 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "opset": (_opset, 18),
         "tolerance": (_positive_number, 1e-4),  # parity: max |onnx - native| / max |native|
         "trust_types": (_type_names, []),  # types a skops file may build (local-only: see LOCAL_ONLY_SETTINGS)
+    },
+    "hooks": {  # git hooks (docs/hooks.md)
+        "convert": (_boolean, True),  # pre-commit converts the models it records
+        "on_failure": (_one_of("stop", "warn"), "stop"),  # a failed conversion stops the commit, or warns
+        "push": (_boolean, True),  # pre-push pushes the pushed commits' artifacts to the default remote
+        "require_remote": (_boolean, False),  # pre-push stops when there is no remote to push them to
+        "pull": (_boolean, False),  # post-checkout/post-merge pull what is not stored here
     },
 }
 # Settings a committed config.yaml may not hold (it comes with a clone): why, for the error.
@@ -254,3 +269,14 @@ def load(repo_dir: Path | None, overrides: dict[str, dict[str, Any]] | None = No
     for layer in layers:
         _merge(merged, layer)
     return merged
+
+
+def pre_commit_framework_push() -> str:
+    """The pre-push input the pre-commit framework gives as environment variables instead of stdin
+    (PRE_COMMIT_LOCAL_BRANCH, PRE_COMMIT_TO_REF, ...), as git's "LOCAL SHA REMOTE SHA" line; "" outside it."""
+    to_ref = os.environ.get("PRE_COMMIT_TO_REF", "")
+    if not to_ref:
+        return ""
+    return " ".join((os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_ref,
+                     os.environ.get("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/unknown"),
+                     os.environ.get("PRE_COMMIT_FROM_REF", "0" * 40)))

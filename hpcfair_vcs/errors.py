@@ -212,6 +212,12 @@ class InputFileError(HpcfairError, ValueError):
     default_hint = "inputs are .npy, .npz (one array per input name), .csv (numbers) or .json"
 
 
+class HookFailedError(HpcfairError):
+    """A git hook must stop git (a pre-commit conversion failed, a pre-push could not push)."""
+
+    default_hint = "`git commit --no-verify` (or `git push --no-verify`) skips the hooks once"
+
+
 class CommandFailedError(HpcfairError):
     """An external command (podman, git, a converter's command line) failed."""
 

@@ -341,6 +341,32 @@ class FsckResult(Result):
 
 
 @dataclass
+class HookState(Result):
+    name: str
+    installed: bool  # hpcfair's shim is there
+    chained: bool  # it runs a hook that was there before
+    other: bool  # another program's hook is there instead
+
+
+@dataclass
+class HooksResult(Result):
+    hooks_dir: str
+    hooks: list[HookState]
+
+
+@dataclass
+class HookRunResult(Result):
+    """What one hook did."""
+
+    hook: str
+    recorded: list[str] = field(default_factory=list)  # NAME@VERSION recorded by pre-commit
+    converted: list[str] = field(default_factory=list)  # their ONNX forms
+    pushed: int = 0  # objects pre-push sent
+    restored: list[str] = field(default_factory=list)  # paths post-checkout/post-merge placed
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
 class VerifyProblem(Result):
     check: str  # store | pointer | data | onnx | parity
     subject: str  # the pointer file's path, or the object id for the store

@@ -82,6 +82,15 @@ def read(path: Path) -> Pointer:
                                 hint="`hpcfair status` lists what is tracked") from None
     except OSError as exc:
         raise UnreadableFileError(f"cannot read pointer file {path}: {exc.strerror}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Pointer:
+    """A pointer file's text (read from the work tree, or from a git commit), validated.
+
+    Raises:
+        CorruptPointerError: not YAML, a merge conflict, a missing or bad field.
+    """
     if "<<<<<<<" in text:
         raise CorruptPointerError(f"pointer file {path} has an unresolved git merge conflict")
     doc = _read_plain(text)

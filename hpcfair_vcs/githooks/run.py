@@ -1,0 +1,192 @@
+"""``hpcfair hooks run NAME``: what each hook does when git calls it.
+
+- pre-commit: every staged pointer file whose data changed, and every model whose
+  data changed since its pointer, gets a new version; each model is converted to
+  ONNX (cached), the conversion's provenance holding the runtime snapshot; the
+  rewritten pointers are staged. A failed conversion stops the commit and puts
+  every pointer file back as it was (``hooks.on_failure: warn`` only warns).
+- pre-push: the artifacts the pushed commits' pointer files name go to the
+  default remote (``hooks.push``); without one the push goes on, said once
+  (``hooks.require_remote`` stops it instead).
+- post-checkout, post-merge: data whose pointer changed is checked out (never over
+  changes that are not stored); what is not stored here is pulled when
+  ``hooks.pull`` is on, else named. Nothing is printed when nothing changed.
+
+Everything a hook reads from git (pointer files of other commits) is parsed and
+validated as any pointer file is; paths come only from the work tree.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import HpcfairError, HookFailedError, UsageError
+from ..repo import Repo, open_repo
+from ..results import HookRunResult
+from ..worktree import pointer as pointer_mod
+from ..worktree.workspace import to_relpath
+from .git import git, has_head, stage, staged_paths, toplevel
+
+ZERO_SHA = "0" * 40
+
+
+def run(name: str, args: tuple[str, ...] = (), *, repo: Repo | str | None = None,
+        stdin: str = "", say: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> HookRunResult:
+    """Run hook *name* as git would (its arguments, its standard input); *say* gets the lines to show.
+
+    Raises:
+        HookFailedError (exit 1): pre-commit or pre-push must stop git.
+        UsageError: an unknown hook.
+    """
+    hooks = {"pre-commit": _pre_commit, "pre-push": _pre_push, "post-checkout": _post_checkout,
+             "post-merge": _post_checkout}
+    if name not in hooks:
+        raise UsageError(f"no hpcfair hook {name!r}", hint=f"one of {', '.join(hooks)}")
+    r = open_repo(repo)
+    result = HookRunResult(hook=name)
+    hooks[name](r, args, stdin, result, say)
+    return result
+
+
+def _pre_commit(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResult, say) -> None:
+    from ..ops.status import MODIFIED, status  # add and convert are imported only when there is work for them
+
+    settings = r.config["hooks"]
+    top = toplevel(r.root)
+    staged = {(top / p).resolve() for p in staged_paths(top) if p.endswith(pointer_mod.SUFFIX)}
+    changed = {}
+    for entry in status(repo=r).entries:
+        pointer_file = pointer_mod.pointer_path(r.root / entry.path)
+        if entry.state == MODIFIED and (pointer_file in staged or _kind(pointer_file) == "model"):
+            changed[entry.path] = pointer_file
+    saved = {path: path.read_bytes() for path in changed.values()}
+    try:
+        if changed:
+            from ..ops.add import add
+
+            for item in add([os.fspath(r.root / p) for p in sorted(changed)], repo=r, convert=False).items:
+                result.recorded.append(f"{item.artifact}@{item.version}")
+                say(f"hpcfair: {item.path} is {item.artifact} v{item.version} now")
+        models = sorted({p for p in (*staged, *changed.values()) if _kind(p) == "model"})
+        if settings["convert"] and models:
+            from ..ops.convert import convert
+
+            for pointer_file in models:
+                _convert_one(r, pointer_file, result, say, settings["on_failure"], convert)
+    except HookFailedError:
+        for path, data in saved.items():  # the work tree as it was: no pointer names the new version
+            path.write_bytes(data)
+        raise
+    nothing_else = changed and not staged_paths(top) and has_head(top)
+    stage(top, sorted(changed.values()))
+    if nothing_else:  # git decided "nothing to commit" before this hook ran; the next commit has the pointers
+        raise HookFailedError(
+            f"recorded {', '.join(result.recorded)} and staged the pointer file(s), but git had found nothing "
+            "to commit before this hook ran", hint="run the same git commit again: it commits them")
+
+
+def _convert_one(r: Repo, pointer_file: Path, result: HookRunResult, say, on_failure: str, convert) -> None:
+    pointer = pointer_mod.read(pointer_file)
+    spec = f"{pointer.artifact}@{pointer.version}"
+    try:
+        done = convert(spec, repo=r)
+    except HpcfairError as exc:
+        if on_failure == "warn":
+            result.warnings.append(f"{spec}: {exc.message}")
+            say(f"hpcfair: warning: converting {spec} to ONNX failed: {exc.message} (committed anyway: "
+                "hooks.on_failure is warn)")
+            return
+        raise HookFailedError(
+            f"converting {spec} to ONNX failed: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
+            hint="fix the model and commit again; `git commit --no-verify` skips the hooks once; "
+                 "`hooks: {on_failure: warn}` in .hpcfair/config.local.yaml only warns") from None
+    if done.converter != "onnx":
+        result.converted.append(f"{done.artifact}@{done.version}")
+        say(f"hpcfair: {spec} -> {done.artifact} v{done.version}" + (" (cached)" if done.cached else ""))
+
+
+def _kind(pointer_file: Path) -> str | None:
+    try:
+        return pointer_mod.read(pointer_file).kind
+    except HpcfairError:
+        return None
+
+
+def _pre_push(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResult, say) -> None:
+    from ..ops.push import push
+    from ..remotes.settings import default_name
+
+    settings = r.config["hooks"]
+    if not settings["push"]:
+        return
+    if default_name(r) is None:
+        message = "no hpcfair remote is configured, so the artifacts were not pushed (hpcfair remote add NAME URL)"
+        if settings["require_remote"]:
+            raise HookFailedError(message, hint="add a remote, or set hooks.require_remote: false")
+        say(f"hpcfair: {message}")
+        return
+    from ..config import pre_commit_framework_push
+
+    artifacts = sorted(_artifacts_in_pushed_commits(r, stdin.strip() or pre_commit_framework_push()))
+    if not artifacts:
+        return
+    known = {ref.name for ref in r.refs.all()}
+    summary = push([a for a in artifacts if a in known], repo=r)
+    result.pushed = summary.objects_transferred
+    say(f"hpcfair: pushed {summary.objects_transferred} objects of {len(artifacts)} artifact(s) to {summary.remote}")
+    if summary.exit_code:
+        raise HookFailedError(f"pushing the artifacts to {summary.remote} failed",
+                              hint="hpcfair push says why; `git push --no-verify` skips the hooks once")
+
+
+def _artifacts_in_pushed_commits(r: Repo, stdin: str) -> set[str]:
+    """The artifacts named by pointer files in the commits git is pushing (its pre-push input)."""
+    top = toplevel(r.root)
+    inside = to_relpath(top, r.root) if r.root != top else ""
+    names: set[str] = set()
+    for line in stdin.splitlines():
+        parts = line.split()
+        if len(parts) != 4 or parts[1] == ZERO_SHA:  # a deleted branch pushes no content
+            continue
+        sha = parts[1]
+        listing = git("ls-tree", "-r", "-z", "--name-only", sha, "--", inside or ".", cwd=top)
+        for path in (p for p in listing.split("\0") if p.endswith(pointer_mod.SUFFIX)):
+            try:
+                text = git("show", f"{sha}:{path}", cwd=top)
+                names.add(pointer_mod.parse(text, Path(path)).artifact)
+            except HpcfairError:
+                continue  # not a pointer of ours (or corrupt): nothing to push for it
+    return names
+
+
+def _post_checkout(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResult, say) -> None:
+    from ..ops.status import MISSING, MODIFIED, NOT_STORED, status
+
+    if args and len(args) == 3 and args[2] == "0":  # a file checkout (git checkout -- path): not ours to follow
+        return
+    entries = status(repo=r).entries
+    stale = [e.path for e in entries if e.state in (MISSING, MODIFIED)]
+    absent = [e.path for e in entries if e.state == NOT_STORED]
+    if absent and r.config["hooks"]["pull"]:
+        from ..ops.pull import pull
+
+        summary = pull(absent, repo=r)
+        result.restored += [i.path for i in summary.checkout if i.action == "restored"]
+        absent = [i.path for i in summary.checkout if i.action == "failed"]
+    if stale:
+        from ..ops.checkout import checkout
+
+        for item in checkout(stale, repo=r).items:
+            if item.action == "restored":
+                result.restored.append(item.path)
+            elif item.action == "failed":
+                result.warnings.append(f"{item.path}: {item.error}")
+                say(f"hpcfair: {item.path} was not checked out: {item.error}")
+    if result.restored:
+        say(f"hpcfair: checked out {len(result.restored)} artifact(s): {', '.join(result.restored)}")
+    if absent:
+        result.warnings.append(f"not stored here: {', '.join(absent)}")
+        say(f"hpcfair: not stored here: {', '.join(absent)} (hpcfair pull; hooks.pull: true does it on checkout)")
