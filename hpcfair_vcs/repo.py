@@ -3,7 +3,7 @@
 On-disk layout (pinned by tests/test_layout.py, drawn again in docs/architecture.md)::
 
     .hpcfair/
-    ├── .gitignore          keeps all but FORMAT and config.yaml out of git (git work trees only)
+    ├── .gitignore          keeps all but FORMAT and config.yaml out of git (written even outside git)
     ├── FORMAT              on-disk format version
     ├── config.yaml         shareable settings
     ├── config.local.yaml   machine-local settings and secrets (mode 0600)
@@ -127,8 +127,8 @@ class Repo:
             atomic_write(control / "config.yaml", CONFIG_HEADER.encode())
         if not (control / "config.local.yaml").exists():
             atomic_write(control / "config.local.yaml", LOCAL_CONFIG_HEADER.encode(), mode=0o600)
-        if gitignore.git_work_tree(root) is not None:
-            atomic_write(control / ".gitignore", gitignore.CONTROL_GITIGNORE.encode())
+        # always, not only inside git: a `git init` after `hpcfair init` must not commit the store and secrets
+        atomic_write(control / ".gitignore", gitignore.CONTROL_GITIGNORE.encode())
         (control / "lock").touch()
         repo = cls(root)
         repo.state._conn()  # create state.db now so the layout is complete

@@ -240,11 +240,21 @@ def test_inside_git_tracked_data_is_ignored_and_pointers_are_not(make_repo):
     assert not (root / "models" / ".gitignore").exists()
 
 
-def test_outside_git_no_gitignore_is_written(repo):
+def test_outside_git_the_gitignore_files_are_written_too_so_a_later_git_init_commits_no_data(repo):
+    import shutil
+    import subprocess
+
     write(repo / "m.pt", b"x")
     api.add(["m.pt"])
-    assert not (repo / ".gitignore").exists()
-    assert not (repo / ".hpcfair" / ".gitignore").exists()
+    assert (repo / ".gitignore").read_text().splitlines()[-1] == "/m.pt"
+    assert (repo / ".hpcfair" / ".gitignore").exists()
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+        staged = subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=repo, check=True,
+                                capture_output=True, text=True).stdout.split()
+        assert sorted(staged) == [".gitignore", ".hpcfair/.gitignore", ".hpcfair/FORMAT", ".hpcfair/config.yaml",
+                                  "m.pt.hpcfair"]  # no store, no config.local.yaml (secrets), no data
 
 
 def test_two_paths_that_would_share_a_name_are_refused_before_storing(repo):

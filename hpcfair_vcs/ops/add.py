@@ -270,8 +270,7 @@ def _record(r: Repo, content: _Content, plan: tuple[str, ArtifactRef | None, poi
     pointer_file = pointer_mod.write(content.path, pointer_mod.Pointer(
         artifact=name, kind=chosen_kind, version=number, pid=pid_of(version_id),
         oid=content.oid, size=content.size, nfiles=content.nfiles))
-    if r.in_git:
-        gitignore.ignore(content.path)
+    gitignore.ignore(content.path)  # outside git too: a later `git init` must not commit the data
     return AddedItem(path=content.relpath, artifact=name, kind=chosen_kind, version=number,
                      pid=pid_of(version_id), oid=content.oid, size=content.size,
                      nfiles=content.nfiles, pointer=to_relpath(r.root, pointer_file),

@@ -25,7 +25,6 @@ def remove(artifact: str, *, repo: Repo | str | None = None) -> RemoveResult:
         removed = pointer_file.exists()
         if removed:
             pointer_file.unlink()
-        if r.in_git:
-            gitignore.unignore(data)
+        gitignore.unignore(data)
         r.refs.delete(ref.name)
     return RemoveResult(artifact=ref.name, path=ref.path, pointer_removed=removed, versions=len(ref.versions))

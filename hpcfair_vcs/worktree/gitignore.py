@@ -1,4 +1,5 @@
-"""Keeping tracked data and hpcfair's caches out of git (only inside a git work tree)."""
+"""Keeping tracked data and hpcfair's caches out of git (written outside a git work tree too, so that
+a ``git init`` after ``hpcfair init`` commits neither the store, nor the secrets, nor the data)."""
 
 from __future__ import annotations
 
