@@ -62,9 +62,9 @@ def new_repo(root: Path) -> Path:
 
 
 def clone_pointers(a: Path, b: Path) -> None:
-    """What `git clone` brings from repository *a* to *b*: the pointer files only."""
-    for pointer in a.rglob("*.hpcfair"):
-        if pointer.is_file():
+    """What `git clone` brings from repository *a* to *b*: the pointer files and the .gitignore files beside them."""
+    for pointer in [*a.rglob("*.hpcfair"), *a.rglob(".gitignore")]:
+        if pointer.is_file() and ".hpcfair" not in pointer.relative_to(a).parts:
             dest = b / pointer.relative_to(a)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(pointer, dest)
