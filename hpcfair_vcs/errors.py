@@ -50,6 +50,10 @@ class HpcfairError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def line(self) -> str:
+        """The message and its hint, as ``hpcfair: error: ...`` shows them."""
+        return self.message + (f" (hint: {self.hint})" if self.hint else "")
+
     def to_dict(self) -> dict:
         return {"error": type(self).__name__, "message": self.message,
                 "hint": self.hint, "exit_code": self.exit_code, **self.fields}

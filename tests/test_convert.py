@@ -303,6 +303,10 @@ def test_trust_types_come_only_from_private_config(repo, with_sklearn, cli):
         "convert:\n  trust_types: [tests.custom_estimators.Doubler]\n")
     with Repo(repo) as r:
         assert r.config["convert"]["trust_types"] == ["tests.custom_estimators.Doubler"]
+    model_zoo.save_skops(model_zoo.forest(), write(repo / "forest.skops", b""))
+    converted = api.convert("forest.skops", repo=repo)  # the provenance records the trust it was given
+    assert api.show(converted.artifact, repo=repo).provenance.parameters["trust_types"] == [
+        "tests.custom_estimators.Doubler"]
 
 
 def test_onnx_files_are_validated_and_kept_as_they_are(repo, with_sklearn):

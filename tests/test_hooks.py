@@ -99,14 +99,19 @@ def test_pre_commit_records_converts_and_stages_a_changed_model(gitrepo, cli, mo
     assert "version: 2" in committed and git(gitrepo, "status", "--porcelain").stdout == ""
 
 
-@pytest.mark.frameworks
-def test_a_commit_whose_only_change_is_a_model_asks_for_the_commit_again(gitrepo, cli):
+def committed_model(gitrepo: Path, cli) -> None:
+    """A converted scikit-learn model clf.skops, committed with the hooks installed."""
     pytest.importorskip("skl2onnx")
     model_zoo.save_skops(model_zoo.pipeline(), gitrepo / "clf.skops")
     cli("add", "clf.skops")
     cli("hooks", "install")
     git(gitrepo, "add", "-A")
     git(gitrepo, "commit", "-q", "-m", "first")
+
+
+@pytest.mark.frameworks
+def test_a_commit_whose_only_change_is_a_model_asks_for_the_commit_again(gitrepo, cli):
+    committed_model(gitrepo, cli)
     model_zoo.save_skops(model_zoo.forest(), gitrepo / "clf.skops")
     again = git(gitrepo, "commit", "-q", "-a", "-m", "retrained", check=False)
     assert again.returncode == 1 and "run the same git commit again" in again.stderr
@@ -116,12 +121,7 @@ def test_a_commit_whose_only_change_is_a_model_asks_for_the_commit_again(gitrepo
 
 @pytest.mark.frameworks
 def test_a_failed_conversion_stops_the_commit_and_leaves_index_and_pointers_as_they_were(gitrepo, cli):
-    pytest.importorskip("skl2onnx")
-    model_zoo.save_skops(model_zoo.pipeline(), gitrepo / "clf.skops")
-    cli("add", "clf.skops")
-    cli("hooks", "install")
-    git(gitrepo, "add", "-A")
-    git(gitrepo, "commit", "-q", "-m", "first")
+    committed_model(gitrepo, cli)
     pointer = (gitrepo / "clf.skops.hpcfair").read_text()
     write(gitrepo / "clf.skops", b"PK\x03\x04 not a whole skops file")
     write(gitrepo / "notes.md", "broken model\n")

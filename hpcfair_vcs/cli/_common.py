@@ -59,7 +59,7 @@ def report_error(exc: BaseException, as_json: bool = False) -> int:
     """Print one line (and a JSON object with --json); return the exit code."""
     if isinstance(exc, HpcfairError):
         code, payload = exc.exit_code, exc.to_dict()
-        line = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+        line = exc.line()
     elif isinstance(exc, click.UsageError):
         code = EXIT_USAGE
         payload = {"error": "UsageError", "message": exc.format_message(), "hint": "", "exit_code": code}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from .. import api
@@ -57,5 +55,6 @@ def status_cmd(as_json) -> None:
 @click.argument("args", nargs=-1)
 def run_cmd(name, args) -> None:
     """What the shim calls: run hook NAME with git's arguments (and, for pre-push, its input)."""
-    stdin = sys.stdin.read() if name == "pre-push" and not sys.stdin.isatty() else ""
-    api.hooks_run(name, tuple(args), stdin=stdin, say=lambda line: click.echo(line, err=True))
+    from ..githooks.run import git_input
+
+    api.hooks_run(name, tuple(args), stdin=git_input(name), say=lambda line: click.echo(line, err=True))

@@ -114,7 +114,8 @@ class TensorFlowConverter(Converter):
             proto, _ = tf2onnx.convert.from_function(traced, input_signature=signature, opset=options.opset)
         except Exception as exc:  # noqa: BLE001 - unsupported ops, shape mismatches
             raise ConversionError(f"tf2onnx cannot convert {model.path.name}: {describe(exc)}",
-                                  hint=unsupported_hint(exc)) from None
+                                  hint="check that the model runs in Keras on the input signature given "
+                                       "(--input NAME:SHAPE:DTYPE)") from None
         out.write_bytes(proto.SerializeToString())
 
     def _export_saved_model(self, path: Path, opset: int, out: Path) -> None:
@@ -154,17 +155,6 @@ def _items(result: Any) -> list[Any]:
     if isinstance(result, dict):
         return list(result.values())
     return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
-def unsupported_hint(exc: BaseException) -> str:
-    """tf2onnx names the TensorFlow ops it has no ONNX mapping for; say which and what to do."""
-    import re
-
-    ops = re.findall(r"'(\w+)'", str(exc)) if "Unsupported ops" in str(exc) else []
-    if ops:
-        return (f"no ONNX mapping for the TensorFlow op(s) {', '.join(sorted(set(ops)))}: rewrite the layer "
-                "with supported ops, or try a newer --opset")
-    return "check that the model runs in Keras on the input signature given (--input NAME:SHAPE:DTYPE)"
 
 
 def _shape(shape: Any) -> list[int | str]:

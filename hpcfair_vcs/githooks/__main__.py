@@ -17,14 +17,13 @@ def main(argv: list[str]) -> int:
         print("usage: python -m hpcfair_vcs.githooks -C REPO NAME [ARGS...]", file=sys.stderr)
         return 2
     from ..errors import HpcfairError
-    from .run import run
+    from .run import git_input, run
 
     try:
         os.chdir(argv[1])
-        stdin = sys.stdin.read() if argv[2] == "pre-push" and not sys.stdin.isatty() else ""
-        run(argv[2], tuple(argv[3:]), stdin=stdin)
+        run(argv[2], tuple(argv[3:]), stdin=git_input(argv[2]))
     except HpcfairError as exc:
-        print(f"hpcfair: error: {exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""), file=sys.stderr)
+        print(f"hpcfair: error: {exc.line()}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
         print(f"hpcfair: error: cannot enter {argv[1]}: {exc.strerror}", file=sys.stderr)

@@ -94,9 +94,11 @@ def status(*, repo: Repo | str | None = None) -> HooksResult:
     """Which hooks are hpcfair's, which chain another, in which folder."""
     r = open_repo(repo)
     folder, _ = _locate(r)
-    states = [HookState(name, installed=(folder / name).exists() and _ours(folder / name),
-                        chained=(folder / (name + CHAINED)).exists(),
-                        other=(folder / name).exists() and not _ours(folder / name)) for name in HOOKS]
+    states = []
+    for name in HOOKS:
+        present, ours = (folder / name).exists(), _ours(folder / name)
+        states.append(HookState(name, installed=present and ours, chained=(folder / (name + CHAINED)).exists(),
+                                other=present and not ours))
     return HooksResult(hooks_dir=os.fspath(folder), hooks=states)
 
 

@@ -33,6 +33,11 @@ from .git import git, has_head, stage, staged_paths, toplevel
 ZERO_SHA = "0" * 40
 
 
+def git_input(name: str) -> str:
+    """What git writes to hook *name*'s standard input: the pushed refs for pre-push, else nothing."""
+    return sys.stdin.read() if name == "pre-push" and not sys.stdin.isatty() else ""
+
+
 def run(name: str, args: tuple[str, ...] = (), *, repo: Repo | str | None = None,
         stdin: str = "", say: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> HookRunResult:
     """Run hook *name* as git would (its arguments, its standard input); *say* gets the lines to show.
@@ -56,7 +61,8 @@ def _pre_commit(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResul
 
     settings = r.config["hooks"]
     top = toplevel(r.root)
-    staged = {(top / p).resolve() for p in staged_paths(top) if p.endswith(pointer_mod.SUFFIX)}
+    staged_now = staged_paths(top)
+    staged = {(top / p).resolve() for p in staged_now if p.endswith(pointer_mod.SUFFIX)}
     changed = {}
     for entry in status(repo=r).entries:
         pointer_file = pointer_mod.pointer_path(r.root / entry.path)
@@ -70,17 +76,18 @@ def _pre_commit(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResul
             for item in add([os.fspath(r.root / p) for p in sorted(changed)], repo=r, convert=False).items:
                 result.recorded.append(f"{item.artifact}@{item.version}")
                 say(f"hpcfair: {item.path} is {item.artifact} v{item.version} now")
-        models = sorted({p for p in (*staged, *changed.values()) if _kind(p) == "model"})
+        pointers = {path: _read(path) for path in sorted({*staged, *changed.values()})}  # as add left them
+        models = [pointer for pointer in pointers.values() if pointer is not None and pointer.kind == "model"]
         if settings["convert"] and models:
             from ..ops.convert import convert
 
-            for pointer_file in models:
-                _convert_one(r, pointer_file, result, say, settings["on_failure"], convert)
+            for pointer in models:
+                _convert_one(r, pointer, result, say, settings["on_failure"], convert)
     except HookFailedError:
         for path, data in saved.items():  # the work tree as it was: no pointer names the new version
             path.write_bytes(data)
         raise
-    nothing_else = changed and not staged_paths(top) and has_head(top)
+    nothing_else = changed and not staged_now and has_head(top)
     stage(top, sorted(changed.values()))
     if nothing_else:  # git decided "nothing to commit" before this hook ran; the next commit has the pointers
         raise HookFailedError(
@@ -88,8 +95,8 @@ def _pre_commit(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResul
             "to commit before this hook ran", hint="run the same git commit again: it commits them")
 
 
-def _convert_one(r: Repo, pointer_file: Path, result: HookRunResult, say, on_failure: str, convert) -> None:
-    pointer = pointer_mod.read(pointer_file)
+def _convert_one(r: Repo, pointer: pointer_mod.Pointer, result: HookRunResult, say, on_failure: str,
+                 convert) -> None:
     spec = f"{pointer.artifact}@{pointer.version}"
     try:
         done = convert(spec, repo=r)
@@ -108,11 +115,17 @@ def _convert_one(r: Repo, pointer_file: Path, result: HookRunResult, say, on_fai
         say(f"hpcfair: {spec} -> {done.artifact} v{done.version}" + (" (cached)" if done.cached else ""))
 
 
-def _kind(pointer_file: Path) -> str | None:
+def _read(pointer_file: Path) -> pointer_mod.Pointer | None:
+    """The pointer file's content, or None when it does not parse (hpcfair status names it)."""
     try:
-        return pointer_mod.read(pointer_file).kind
+        return pointer_mod.read(pointer_file)
     except HpcfairError:
         return None
+
+
+def _kind(pointer_file: Path) -> str | None:
+    pointer = _read(pointer_file)
+    return pointer.kind if pointer else None
 
 
 def _pre_push(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResult, say) -> None:

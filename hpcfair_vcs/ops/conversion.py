@@ -88,7 +88,7 @@ def convert_version(r: Repo, source: Resolved, request: ConvertRequest, name: st
         conversion = converter.convert(local, out, options, steps)
         steps("storing the ONNX form")
         with r.lock:
-            ref, version_id = _store(r, source, converter, conversion, request, target)
+            ref, version_id = _store(r, source, converter, conversion, request, target, options.trust_types)
             _update_source_metadata(r, source, converter.name, conversion.signature)
         _remember(r, key, version_id)
     return _result(r, source, converter, ref.name, version_id, cached=False)
@@ -222,7 +222,7 @@ def _remember(r: Repo, key: str, version_id: str) -> None:
 
 
 def _store(r: Repo, source: Resolved, converter: Converter, conversion: Conversion, request: ConvertRequest,
-           target: str) -> tuple[Any, str]:
+           target: str, trust_types: list[str]) -> tuple[Any, str]:
     from ..runtime.snapshot import snapshot
 
     provenance = ProvenanceRecord(
@@ -230,7 +230,7 @@ def _store(r: Repo, source: Resolved, converter: Converter, conversion: Conversi
         generated_by={"tool": "hpcfair", "converter": converter.name, "converter_version": converter.version,
                       "packages": conversion.packages},
         parameters={**conversion.parameters, "trust_pickle": request.trust_pickle,
-                    **({"trust_types": sorted(request.trust_types)} if request.trust_types else {}),
+                    **({"trust_types": trust_types} if trust_types else {}),  # --trust-type and the config's
                     "tolerance": conversion.parity.get("tolerance")},
         results={"parity": conversion.parity})
     metadata = MetadataRecord(

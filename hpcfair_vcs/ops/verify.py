@@ -16,7 +16,7 @@ from ..errors import HpcfairError
 from ..repo import Repo, open_repo
 from ..results import VerifyProblem, VerifyResult
 from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord
-from ..storage.tree import is_tree
+from ..remotes.sync import objects_of
 from ..worktree import pointer as pointer_mod
 from ..worktree.workspace import find_pointers, to_relpath
 from .derived import derived_forms
@@ -65,15 +65,10 @@ def verify(*, repo: Repo | str | None = None, remote: str | None = None) -> Veri
 
 
 def _stored_whole(r: Repo, oid: str) -> bool:
-    if not r.store.exists(oid):
-        return False
-    if not is_tree(oid):
-        return True
     try:
-        children = set(r.store.read_tree(oid).values())
-    except HpcfairError:
+        return objects_of(r, oid)[1]
+    except HpcfairError:  # a tree that does not parse: its files cannot be known
         return False
-    return len(r.store.sizes(children)) == len(children)
 
 
 def _on_remote(r: Repo, name: str, oids: set[str]) -> set[str]:
