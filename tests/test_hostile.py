@@ -562,3 +562,34 @@ def test_an_onnx_file_naming_external_data_is_refused_without_reading_it(repo, c
     assert conversion["error"] == "ModelLoadError" and "external data" in conversion["message"], conversion
     err = cli("infer", "m", "--input", "x.npy", code=1).stderr  # the stored file, run as it is
     assert "onnxruntime cannot load" in err and "unexpected" not in err, err
+
+
+# --- git hooks: pointer files of pushed commits come from git, not from the work tree -------------
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (tests/run.sh installs it)")
+def test_pre_push_reads_hostile_pointers_of_pushed_commits_without_acting_on_them(repo, cli, tmp_path):
+    """A commit (a colleague's, a clone's) whose pointer files name escaping paths, other artifacts or garbage:
+    pre-push pushes only artifacts this repository has, writes nothing outside, and lets git push."""
+    from hpcfair_vcs.githooks.run import run
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    sh = lambda *args: subprocess.run(args, cwd=repo, env=env, check=True, capture_output=True, text=True)  # noqa: E731
+    sh("git", "init", "-q", "-b", "main")
+    write(repo / "m.bin", b"real data")
+    cli("add", "m.bin")
+    cli("remote", "add", "store", os.fspath(tmp_path / "store"), "--default")
+    write(repo / "evil.bin.hpcfair", "artifact: ../../../../tmp/escape\nkind: model\nversion: 1\npid: x\n"
+                                     f"oid: {'0' * 64}\nsize: 1\nnfiles: 1\n")
+    write(repo / "other.bin.hpcfair", "artifact: stranger\nkind: dataset\nversion: 1\n"
+                                      f"pid: hpcfair:{'1' * 64}\noid: {'1' * 64}\nsize: 1\nnfiles: 1\n")
+    write(repo / "junk.hpcfair", "!!python/object/apply:os.system [touch PWNED]\n")
+    sh("git", "add", "-f", "m.bin.hpcfair", "evil.bin.hpcfair", "other.bin.hpcfair", "junk.hpcfair")
+    sh("git", "commit", "-q", "-m", "hostile pointers")
+    head = sh("git", "rev-parse", "HEAD").stdout.strip()
+    result = run("pre-push", ("origin", "url"), repo=repo, stdin=f"refs/heads/main {head} refs/heads/main {'0' * 40}\n",
+                 say=lambda line: None)
+    assert result.pushed == 1  # m's object only: 'stranger' is not ours, the others do not parse
+    assert not (repo / "PWNED").exists() and not Path("/tmp/escape").exists()
+    assert sorted(p.name for p in (tmp_path / "store" / "refs" / "artifacts").iterdir()) == ["m.json"]
+    assert api.fsck(repo=repo).exit_code == 0
