@@ -43,6 +43,7 @@ for split, rows in (("train", slice(0, 1500)), ("test", slice(1500, None))):
 PY
 
 step hpcfair init
+step hpcfair hooks install   # commits convert and snapshot models; checkouts restore their data
 step hpcfair add models/classifier.skops --tag baseline --description "digit classifier" --license MIT --author "A. Scientist"
 step hpcfair add models/encoder.pt --input x:N,1,8,8:float32 --param lr=0.01
 step hpcfair add data/digits --license CC-BY-4.0
@@ -52,20 +53,29 @@ step git add . && git commit -qm "track models and data with hpcfair" && echo "(
 echo; echo "# the ONNX form of the classifier: where it came from and how close it is"
 step hpcfair show classifier.onnx
 
-echo; echo "# retrain: the weights change, so a new version and a new ONNX version"
+echo; echo "# retrain and commit: the pre-commit hook records the new version, converts it to ONNX and"
+echo "# snapshots the runtime with the hyper-parameters committed beside the model"
 python -c "
 import skops.io; from sklearn.datasets import load_digits; from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline; from sklearn.preprocessing import StandardScaler
 X, y = load_digits(return_X_y=True)
 skops.io.dump(make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500)).fit(X, y), 'models/classifier.skops')"
+printf 'C: 1.0\nmax_iter: 500\n' > models/classifier.skops.params.yaml
 step hpcfair status
-step hpcfair add models/classifier.skops --tag improved --param C=1.0
+step git add models/classifier.skops.params.yaml
+step git commit -qm "retrained with C=1.0"
+step hpcfair tag classifier improved
 step hpcfair convert classifier -o exported/classifier.onnx   # answered from the conversion cache
 step hpcfair log classifier
-step hpcfair show classifier@baseline
+printf '\n\033[1m$ hpcfair show classifier.onnx --json  # its runtime snapshot'"'"'s hyper-parameters\033[0m\n'
+hpcfair show classifier.onnx --json | python -c "import json, sys; print(json.load(sys.stdin)['provenance']['runtime']['hyperparameters'])"
+step hpcfair verify   # what a CI pipeline runs (docs/ci.md)
 
-echo; echo "# go back to the baseline, then lose the data folder and restore it"
-step hpcfair checkout classifier@baseline
+echo; echo "# go back to the baseline commit (the post-checkout hook restores its model), then lose the data"
+echo "# folder and restore it"
+step git checkout -q HEAD~1
+step hpcfair show classifier@baseline
+step git checkout -q -
 rm -rf data/digits
 step hpcfair status
 step hpcfair checkout

@@ -255,12 +255,14 @@ def _env_layer() -> dict[str, dict[str, Any]]:
     return validate(layer, "environment") if layer else {}
 
 
-def load(repo_dir: Path | None, overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """The merged configuration for the repository control dir *repo_dir* (or none)."""
+def load(repo_dir: Path | None, overrides: dict[str, dict[str, Any]] | None = None, *,
+         local_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The merged configuration for the repository control dir *repo_dir* (or none), whose
+    config.local.yaml is in *local_dir* (default: *repo_dir*; a linked worktree's is shared)."""
     merged = defaults()
     files = [user_config_path()]
     if repo_dir is not None:
-        files += [repo_dir / "config.yaml", repo_dir / "config.local.yaml"]
+        files += [repo_dir / "config.yaml", (local_dir or repo_dir) / "config.local.yaml"]
     layers = [validate(read_yaml_file(path), str(path)) for path in files]
     if repo_dir is not None:
         _refuse_local_only(layers[1], files[1])

@@ -20,6 +20,9 @@ On-disk layout (pinned by tests/test_layout.py, drawn again in docs/architecture
 ``quarantine/`` appears when ``fsck`` moves a corrupt object aside, and
 ``cache/conversions/`` (one file per conversion key, naming the ONNX version
 it made; a cache, safe to delete) when a model is first converted.
+
+In a linked git worktree the repository keeps only FORMAT, config.yaml, .gitignore
+and state.db; the rest is the main work tree's (``Repo.shared``, worktree/linked.py).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config as config_mod
-from .worktree import gitignore
+from .worktree import gitignore, linked
 from .fileio.files import RepoLock, atomic_write
 from .errors import AlreadyARepositoryError, NotARepositoryError, UnsupportedFormatError
 from .storage.records import RecordStore
@@ -41,7 +44,7 @@ from .storage.state import StateCache
 from .storage.store import ObjectStore
 from .fileio.tmpfiles import register_repository
 
-CONTROL_DIR = ".hpcfair"
+CONTROL_DIR = linked.CONTROL_DIR
 FORMAT_VERSION = 1
 SUBDIRS = ("files/sha256", "records", "refs/artifacts", "tmp", "owners")
 CONFIG_HEADER = "# hpcfair settings shared with everyone who clones this repository (docs/config.md).\n"
@@ -49,21 +52,28 @@ LOCAL_CONFIG_HEADER = "# hpcfair machine-local settings and secrets: never commi
 
 
 class Repo:
-    """An open repository rooted at *root* (the folder that holds ``.hpcfair``)."""
+    """An open repository rooted at *root* (the folder that holds ``.hpcfair``).
+
+    ``control`` is its ``.hpcfair`` (the committed files, the stat cache); ``shared`` holds
+    the store, records, refs, temporary files, lock and local settings: the same folder,
+    except in a linked git worktree, where it is the main work tree's.
+    """
 
     def __init__(self, root: Path, overrides: dict[str, dict[str, Any]] | None = None) -> None:
         self.root = Path(root)
         self.control = self.root / CONTROL_DIR
         self._check_format()
+        self.shared = linked.main_control(self.root) or self.control
         self._ensure_subdirs()
-        self.config = config_mod.load(self.control, overrides)
-        self.tmp_dir = self.control / "tmp"
-        self.owners_dir = self.control / "owners"
+        self.config = config_mod.load(self.control, overrides, local_dir=self.shared)
+        self.tmp_dir = self.shared / "tmp"
+        self.owners_dir = self.shared / "owners"
         register_repository(self.root, self.owners_dir)
-        self.store = ObjectStore(self.control / "files" / "sha256", self.tmp_dir)
-        self.records = RecordStore(self.control / "records", self.tmp_dir)
-        self.refs = RefStore(self.control / "refs", self.tmp_dir)
-        self.lock = RepoLock(self.control / "lock", timeout=self.config["core"]["lock_timeout"])
+        register_repository(self.shared.parent, self.owners_dir)
+        self.store = ObjectStore(self.shared / "files" / "sha256", self.tmp_dir)
+        self.records = RecordStore(self.shared / "records", self.tmp_dir)
+        self.refs = RefStore(self.shared / "refs", self.tmp_dir)
+        self.lock = RepoLock(self.shared / "lock", timeout=self.config["core"]["lock_timeout"])
 
     @cached_property
     def state(self) -> StateCache:
@@ -71,7 +81,7 @@ class Repo:
 
     @property
     def quarantine_dir(self) -> Path:
-        return self.control / "quarantine"
+        return self.shared / "quarantine"
 
     @cached_property
     def in_git(self) -> bool:
@@ -100,7 +110,7 @@ class Repo:
     def _ensure_subdirs(self) -> None:
         # A fresh git clone carries only the committed files; make the rest on first use.
         for sub in SUBDIRS:
-            path = self.control / sub
+            path = self.shared / sub
             if not path.is_dir():
                 path.mkdir(parents=True, exist_ok=True)
 
@@ -115,21 +125,22 @@ class Repo:
         """
         root = Path(os.path.realpath(path))
         control = root / CONTROL_DIR
-        if (control / "FORMAT").exists() and (control / "files").is_dir():
+        shared = linked.main_control(root) or control  # a linked worktree's store is the main work tree's
+        if (control / "FORMAT").exists() and (shared / "files").is_dir():
             cls(root)  # validates FORMAT
             raise AlreadyARepositoryError(f"{control} already exists")
         control.mkdir(parents=True, exist_ok=True)
         for sub in SUBDIRS:
-            (control / sub).mkdir(parents=True, exist_ok=True)
+            (shared / sub).mkdir(parents=True, exist_ok=True)
         if not (control / "FORMAT").exists():
             atomic_write(control / "FORMAT", f"{FORMAT_VERSION}\n".encode())
         if not (control / "config.yaml").exists():
             atomic_write(control / "config.yaml", CONFIG_HEADER.encode())
-        if not (control / "config.local.yaml").exists():
-            atomic_write(control / "config.local.yaml", LOCAL_CONFIG_HEADER.encode(), mode=0o600)
+        if not (shared / "config.local.yaml").exists():
+            atomic_write(shared / "config.local.yaml", LOCAL_CONFIG_HEADER.encode(), mode=0o600)
         # always, not only inside git: a `git init` after `hpcfair init` must not commit the store and secrets
         atomic_write(control / ".gitignore", gitignore.CONTROL_GITIGNORE.encode())
-        (control / "lock").touch()
+        (shared / "lock").touch()
         repo = cls(root)
         repo.state._conn()  # create state.db now so the layout is complete
         return repo

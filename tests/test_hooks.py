@@ -225,3 +225,172 @@ def test_the_pre_commit_framework_runs_the_hooks_this_project_ships(gitrepo, cli
     git(gitrepo, "commit", "-q", "-m", "retrained")  # the hook stages the pointer it rewrote: nothing unstaged
     assert "version: 2" in git(gitrepo, "show", "HEAD:clf.skops.hpcfair").stdout
     assert git(gitrepo, "status", "--porcelain").stdout == ""
+
+
+def test_a_linked_worktree_shares_the_store_and_versions_of_the_main_one(gitrepo, cli, tmp_path, monkeypatch):
+    write(gitrepo / "data.bin", b"version one")
+    cli("add", "data.bin")
+    cli("hooks", "install")
+    git(gitrepo, "add", "-A")
+    git(gitrepo, "commit", "-q", "-m", "one")
+    other = tmp_path / "other tree"
+    made = git(gitrepo, "worktree", "add", "-q", "-b", "side", os.fspath(other))
+    assert (other / "data.bin").read_bytes() == b"version one" and "checked out 1 artifact" in made.stderr
+    assert not (other / ".hpcfair" / "files").exists()  # no store of its own
+    write(other / "data.bin", b"version two")
+    monkeypatch.chdir(other)
+    cli("add", "data.bin")
+    git(other, "commit", "-q", "-am", "two")
+    monkeypatch.chdir(gitrepo)
+    assert "version: 2" in git(gitrepo, "show", "side:data.bin.hpcfair").stdout
+    assert [v["number"] for v in cli.json("log", "data")["versions"]] == [2, 1]  # seen from the main work tree
+    git(gitrepo, "merge", "-q", "side")
+    assert (gitrepo / "data.bin").read_bytes() == b"version two"
+    write(other / "data.bin", b"only the worktree names this")
+    api.add([other / "data.bin"], repo=other)
+    cli("remove", "data")  # no ref names the worktree's new content now; its pointer does
+    assert cli.json("gc")["removed_objects"] == 2  # versions 1 and 2: nothing names them now
+    assert [e.state for e in api.status(repo=other).entries] == ["in sync"]
+    assert api.fsck(repo=other).exit_code == 0
+
+
+def test_hooks_in_a_submodule_go_to_its_own_git_dir_and_run_there(tmp_path, cli, monkeypatch):
+    lib, top = tmp_path / "lib", tmp_path / "top"
+    for folder in (lib, top):
+        folder.mkdir()
+        git(folder, "init", "-q", "-b", "main")
+        git(folder, "commit", "-q", "--allow-empty", "-m", "start")
+    git(top, "-c", "protocol.file.allow=always", "submodule", "add", "-q", os.fspath(lib), "models")
+    sub = top / "models"
+    monkeypatch.chdir(sub)
+    cli("init")
+    assert cli.json("hooks", "install")["hooks_dir"] == os.fspath(top / ".git" / "modules" / "models" / "hooks")
+    write(sub / "d.bin", b"in the submodule")
+    cli("add", "d.bin")
+    git(sub, "add", "-A")
+    git(sub, "commit", "-q", "-m", "data")
+    git(sub, "checkout", "-q", "-b", "empty", "HEAD~1")  # the hook runs in the submodule: its data goes
+    write(sub / "d.bin", b"changed, not stored")
+    kept = git(sub, "checkout", "-q", "main")
+    assert "was not checked out" in kept.stderr and (sub / "d.bin").read_bytes() == b"changed, not stored"
+    assert not (top / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_a_worktree_that_had_its_own_store_keeps_it(tmp_path):
+    main, other = tmp_path / "main", tmp_path / "other"
+    main.mkdir()
+    git(main, "init", "-q", "-b", "main")
+    git(main, "commit", "-q", "--allow-empty", "-m", "start")
+    git(main, "worktree", "add", "-q", "-b", "side", os.fspath(other))
+    api.init(other)  # before the main work tree had a repository
+    api.init(main)
+    write(other / "w.bin", b"worktree bytes")
+    oid = api.add([other / "w.bin"], repo=other).items[0].oid
+    assert (other / ".hpcfair" / "files" / "sha256" / oid[:2] / oid[2:]).exists()
+    assert not (main / ".hpcfair" / "files" / "sha256" / oid[:2]).exists()
+
+
+def record_and_commit(gitrepo: Path, cli, content: bytes, message: str) -> None:
+    write(gitrepo / "d.bin", content)
+    cli("add", "d.bin")
+    git(gitrepo, "add", "-A")
+    git(gitrepo, "commit", "-q", "-m", message)
+
+
+def both_change_d(gitrepo: Path, cli) -> None:
+    """d.bin committed on main, then changed on a branch `side` (b"side") and on main (b"main"); on main."""
+    cli("hooks", "install")
+    record_and_commit(gitrepo, cli, b"base", "base")
+    git(gitrepo, "checkout", "-q", "-b", "side")
+    record_and_commit(gitrepo, cli, b"side", "side")
+    git(gitrepo, "checkout", "-q", "main")
+    record_and_commit(gitrepo, cli, b"main", "main")
+
+
+def test_a_merge_conflict_resolved_to_the_other_side_commits_that_side(gitrepo, cli):
+    both_change_d(gitrepo, cli)
+    assert git(gitrepo, "merge", "-q", "side", check=False).returncode == 1  # the pointer files conflict
+    assert api.status().entries[0].state == "corrupt pointer"
+    git(gitrepo, "checkout", "--theirs", "d.bin.hpcfair")
+    git(gitrepo, "add", "d.bin.hpcfair")
+    done = git(gitrepo, "commit", "-q", "--no-edit")
+    assert "now holds d v2, as its staged pointer says" in done.stderr
+    assert "version: 2" in git(gitrepo, "show", "HEAD:d.bin.hpcfair").stdout  # not our data recorded again
+    assert (gitrepo / "d.bin").read_bytes() == b"side"
+    assert git(gitrepo, "status", "--porcelain").stdout == ""
+
+
+def test_a_rebase_leaves_the_data_its_replayed_commits_name(gitrepo, cli):
+    cli("hooks", "install")
+    record_and_commit(gitrepo, cli, b"one", "one")
+    git(gitrepo, "checkout", "-q", "-b", "feature")
+    record_and_commit(gitrepo, cli, b"feature", "feature")
+    git(gitrepo, "checkout", "-q", "main")
+    write(gitrepo / "e.bin", b"main moves on")
+    cli("add", "e.bin")
+    git(gitrepo, "add", "-A")
+    git(gitrepo, "commit", "-q", "-m", "main moves on")
+    git(gitrepo, "checkout", "-q", "feature")
+    git(gitrepo, "rebase", "-q", "main")  # checks out main first, then replays the feature's pointer
+    assert (gitrepo / "d.bin").read_bytes() == b"feature"
+    assert {e["state"] for e in cli.json("status")["entries"]} == {"in sync"}
+
+
+def test_a_rebase_conflict_resolved_and_continued_keeps_data_and_pointers_together(gitrepo, cli, monkeypatch):
+    both_change_d(gitrepo, cli)
+    git(gitrepo, "checkout", "-q", "side")
+    assert git(gitrepo, "rebase", "-q", "main", check=False).returncode != 0  # both moved the pointer
+    git(gitrepo, "checkout", "--theirs", "d.bin.hpcfair")  # in a rebase, "theirs" is the replayed commit
+    git(gitrepo, "add", "d.bin.hpcfair")
+    monkeypatch.setenv("GIT_EDITOR", "true")
+    git(gitrepo, "rebase", "--continue")
+    assert "version: 2" in git(gitrepo, "show", "HEAD:d.bin.hpcfair").stdout
+    assert (gitrepo / "d.bin").read_bytes() == b"side"
+    assert {e["state"] for e in cli.json("status")["entries"]} == {"in sync"}
+
+
+@pytest.mark.frameworks
+def test_commit_a_and_a_commit_of_named_paths_carry_the_recorded_model(gitrepo, cli):
+    committed_model(gitrepo, cli)
+    write(gitrepo / "train.py", "print('v1')\n")
+    git(gitrepo, "add", "train.py")
+    git(gitrepo, "commit", "-q", "-m", "script")
+    write(gitrepo / "train.py", "print('v2')\n")  # a tracked file changed, and the model retrained
+    model_zoo.save_skops(model_zoo.forest(), gitrepo / "clf.skops")
+    done = git(gitrepo, "commit", "-q", "-a", "-m", "retrained")
+    assert "clf v2" in done.stderr and "version: 2" in git(gitrepo, "show", "HEAD:clf.skops.hpcfair").stdout
+    assert git(gitrepo, "status", "--porcelain").stdout == ""
+    write(gitrepo / "train.py", "print('v3')\n")
+    model_zoo.save_skops(model_zoo.pipeline(), gitrepo / "clf.skops")
+    partial = git(gitrepo, "commit", "-q", "-m", "only the script", "train.py")  # git gives a temporary index
+    assert "clf.skops changed but this commit names other paths" in partial.stderr
+    assert "version: 2" in git(gitrepo, "show", "HEAD:clf.skops.hpcfair").stdout
+    assert git(gitrepo, "status", "--porcelain").stdout == ""  # nothing half-staged in the real index
+    assert {e.path: e.state for e in api.status().entries}["clf.skops"] == "modified"  # waits for its commit
+    assert "run the same git commit again" in git(gitrepo, "commit", "-q", "-a", "-m", "model", check=False).stderr
+    git(gitrepo, "commit", "-q", "-a", "-m", "the model")
+    assert "version: 3" in git(gitrepo, "show", "HEAD:clf.skops.hpcfair").stdout
+
+
+@pytest.mark.frameworks
+def test_hook_conversions_record_the_hyper_parameters_committed_with_the_model(gitrepo, cli):
+    pytest.importorskip("skl2onnx")
+    write(gitrepo / "params.yaml", "train:\n  lr: 0.01\n  epochs: 3\n")  # the repository's (DVC's file)
+    model_zoo.save_skops(model_zoo.pipeline(), gitrepo / "clf.skops")
+    cli("add", "clf.skops", "--no-convert")
+    cli("hooks", "install")
+    git(gitrepo, "add", "-A")
+    git(gitrepo, "commit", "-q", "-m", "first")
+    assert api.show("clf.onnx").provenance.runtime.hyperparameters == {"train": {"lr": 0.01, "epochs": 3}}
+    write(gitrepo / "clf.skops.params.yaml", "n_estimators: 10\nstarted: 2026-12-01\n")  # beside the model: first
+    model_zoo.save_skops(model_zoo.forest(), gitrepo / "clf.skops")
+    git(gitrepo, "add", "clf.skops.params.yaml")
+    git(gitrepo, "commit", "-q", "-m", "retrained")
+    runtime = api.show("clf.onnx").provenance.runtime
+    assert runtime.hyperparameters == {"n_estimators": 10, "started": "2026-12-01"} and runtime.packages
+    write(gitrepo / "clf.skops.params.yaml", "- not\n- a mapping\n")
+    model_zoo.save_skops(model_zoo.pipeline(), gitrepo / "clf.skops")
+    pointer = (gitrepo / "clf.skops.hpcfair").read_text()
+    refused = git(gitrepo, "commit", "-q", "-am", "bad params", check=False)
+    assert refused.returncode == 1 and "clf.skops.params.yaml: expected a mapping, got list" in refused.stderr
+    assert (gitrepo / "clf.skops.hpcfair").read_text() == pointer

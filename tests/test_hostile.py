@@ -593,3 +593,96 @@ def test_pre_push_reads_hostile_pointers_of_pushed_commits_without_acting_on_the
     assert not (repo / "PWNED").exists() and not Path("/tmp/escape").exists()
     assert sorted(p.name for p in (tmp_path / "store" / "refs" / "artifacts").iterdir()) == ["m.json"]
     assert api.fsck(repo=repo).exit_code == 0
+
+
+def _git_env() -> dict[str, str]:
+    return {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.org"}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (tests/run.sh installs it)")
+def test_post_checkout_of_a_hostile_branch_writes_nothing_outside(repo, cli, tmp_path):
+    """A branch (a colleague's, a clone's) whose pointer files stand beside a link leading out, escape, or carry
+    a YAML tag: switching to it with the hooks installed writes nothing outside and runs nothing; git goes on."""
+    sh = lambda *args: subprocess.run(args, cwd=repo, env=_git_env(), check=True, capture_output=True, text=True)  # noqa: E731
+    outside = write(tmp_path / "outside.txt", "not the repository's\n")
+    sh("git", "init", "-q", "-b", "main")
+    write(repo / "m.bin", b"real data")
+    cli("add", "m.bin")
+    cli("hooks", "install")
+    sh("git", "add", "-A")
+    sh("git", "commit", "-q", "-m", "main")
+    sh("git", "checkout", "-q", "-b", "evil")
+    pointer = (repo / "m.bin.hpcfair").read_text()
+    os.symlink(outside, repo / "out.bin")  # committed as a link, its pointer naming stored content
+    write(repo / "out.bin.hpcfair", pointer)
+    write(repo / "evil.bin.hpcfair", "artifact: ../../../../tmp/escape\nkind: model\nversion: 1\npid: x\n"
+                                     f"oid: {'0' * 64}\nsize: 1\nnfiles: 1\n")
+    write(repo / "junk.hpcfair", "!!python/object/apply:os.system [touch PWNED]\n")
+    sh("git", "add", "-f", "out.bin", "out.bin.hpcfair", "evil.bin.hpcfair", "junk.hpcfair")
+    sh("git", "commit", "-q", "--no-verify", "-m", "hostile")  # made elsewhere, without our hooks
+    sh("git", "checkout", "-q", "main")
+    switched = sh("git", "checkout", "-q", "evil")  # the hook runs; git's checkout succeeds
+    assert "out.bin was not checked out" in switched.stderr
+    assert outside.read_text() == "not the repository's\n" and (repo / "out.bin").is_symlink()
+    assert not (repo / "PWNED").exists() and not Path("/tmp/escape").exists()
+    assert api.fsck(repo=repo).exit_code == 0
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed (tests/run.sh installs it)")
+@pytest.mark.parametrize("attack", ["link", "tag"])
+def test_a_hostile_params_file_stops_the_commit_and_is_not_read(repo, cli, tmp_path, attack):
+    """A committed params file (hyper-parameters for hook-made conversions) that is a link to a secret or
+    carries a YAML tag: refused before anything reads or runs it; nothing is recorded."""
+    sh = lambda *args, **kw: subprocess.run(args, cwd=repo, env=_git_env(), capture_output=True, text=True, **kw)  # noqa: E731
+    secret = write(tmp_path / "secret.yaml", "token: s3cr3t-value\n")
+    sh("git", "init", "-q", "-b", "main", check=True)
+    write(repo / "m.bin", b"weights")
+    cli("add", "m.bin", "--kind", "model", "--no-convert")
+    if attack == "link":
+        os.symlink(secret, repo / "m.bin.params.yaml")
+    else:
+        write(repo / "m.bin.params.yaml", "lr: !!python/object/apply:os.system [touch PWNED]\n")
+    cli("hooks", "install")
+    sh("git", "add", "-A", check=True)
+    done = sh("git", "commit", "-q", "-m", "hostile params")
+    assert done.returncode == 1 and "reading the hyper-parameters of m@1 failed" in done.stderr
+    assert ("symbolic link" if attack == "link" else "not valid YAML") in done.stderr
+    assert "s3cr3t" not in done.stderr + done.stdout and not (repo / "PWNED").exists()
+    assert [p.name for p in (repo / ".hpcfair" / "refs" / "artifacts").iterdir()] == ["m.json"]  # no ONNX form
+    assert sh("git", "rev-parse", "--verify", "-q", "HEAD").returncode != 0  # nothing committed
+
+
+def test_a_params_file_in_a_folder_linked_outside_is_not_read(tmp_path):
+    from hpcfair_vcs.errors import ConfigError
+    from hpcfair_vcs.githooks.params import hyperparameters
+
+    root, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    write(elsewhere / "m.bin.params.yaml", "token: s3cr3t-value\n")
+    root.mkdir()
+    os.symlink(elsewhere, root / "models")
+    with pytest.raises(ConfigError, match="outside the repository") as refused:
+        hyperparameters(root, root / "models" / "m.bin")
+    assert "s3cr3t" not in str(refused.value)
+    write(root / "models2" / "m.bin.params.yaml", "lr: 0.1\nwhen: 2026-01-02\nbad: .nan\n")
+    assert hyperparameters(root, root / "models2" / "m.bin") == {"lr": 0.1, "when": "2026-01-02", "bad": "nan"}
+
+
+def test_a_git_file_that_git_does_not_confirm_does_not_lend_another_store(tmp_path):
+    """A `.git` file (from an archive, say) naming the git dir of some other repository's worktree: without
+    git's own record pointing back at it, the repository here keeps a store of its own."""
+    from hpcfair_vcs.worktree.linked import main_control
+
+    victim = tmp_path / "victim"
+    Repo.init(victim)
+    (victim / ".git" / "worktrees" / "w").mkdir(parents=True)
+    write(victim / ".git" / "worktrees" / "w" / "commondir", "../..\n")
+    write(victim / ".git" / "worktrees" / "w" / "gitdir", f"{tmp_path / 'real worktree' / '.git'}\n")
+    here = tmp_path / "here"
+    write(here / ".git", f"gitdir: {victim / '.git' / 'worktrees' / 'w'}\n")
+    Repo.init(here)
+    assert main_control(here) is None
+    assert (here / ".hpcfair" / "files").is_dir() and Repo(here).shared == here / ".hpcfair"
+    write(victim / ".git" / "worktrees" / "w" / "gitdir", f"{here / '.git'}\n")  # what `git worktree add` writes
+    shutil.rmtree(here / ".hpcfair" / "files")
+    assert main_control(here) == victim / ".hpcfair"

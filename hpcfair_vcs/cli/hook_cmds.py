@@ -32,7 +32,7 @@ def _render_state(result) -> None:
 @click.option("--force", is_flag=True, help="Replace an older chained hook that is in the way.")
 @json_option
 def install_cmd(force, as_json) -> None:
-    """Write pre-commit, pre-push, post-checkout and post-merge shims (a hook already there runs first)."""
+    """Write pre-commit, pre-push, post-checkout, post-merge and post-rewrite shims (a hook already there runs first)."""
     emit(api.hooks_install(force=force), as_json, _render_state)
 
 

@@ -32,11 +32,18 @@ def toplevel(folder: Path) -> Path:
         raise UsageError(f"{folder} is not inside a git work tree", hint="git init (or clone) first") from None
 
 
-def hooks_dir(folder: Path) -> Path:
-    """Where git looks for hooks: ``core.hooksPath`` if set, else the (common) git dir's hooks/ (worktrees
-    and submodules included)."""
-    path = Path(git("rev-parse", "--git-path", "hooks", cwd=folder).strip())
-    return (folder / path).resolve() if not path.is_absolute() else path
+def top_and_hooks_dir(folder: Path) -> tuple[Path, Path]:
+    """(the work tree's top, where git looks for hooks: ``core.hooksPath`` if set, else the (common) git
+    dir's hooks/, worktrees and submodules included), from one git call.
+
+    Raises:
+        UsageError: *folder* is not inside a git work tree.
+    """
+    try:
+        top, hooks = git("rev-parse", "--show-toplevel", "--git-path", "hooks", cwd=folder).splitlines()[:2]
+    except (CommandFailedError, ValueError):
+        raise UsageError(f"{folder} is not inside a git work tree", hint="git init (or clone) first") from None
+    return Path(top).resolve(), (folder / hooks).resolve()
 
 
 def staged_paths(top: Path) -> list[str]:
@@ -57,3 +64,10 @@ def has_head(top: Path) -> bool:
         return True
     except CommandFailedError:
         return False
+
+
+def partial_commit() -> bool:
+    """Whether git is making a commit of named paths only (``git commit PATHS``): it then gives its hooks a
+    temporary index, ``next-index-N.lock`` (builtin/commit.c), and what a hook stages there skips the real one.
+    tests/test_hooks.py pins this against the git installed."""
+    return os.path.basename(os.environ.get("GIT_INDEX_FILE", "")).startswith("next-index-")

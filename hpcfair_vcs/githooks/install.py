@@ -6,6 +6,8 @@ of the project): it runs the hook that was there before (kept as
 ``hpcfair hooks run NAME`` with the interpreter that installed it (as
 ``python -m hpcfair_vcs.githooks``, which skips the command line's start-up),
 else ``hpcfair`` from PATH; if neither exists it says so and lets git go on.
+In a commit that has no hpcfair repository (one from before ``hpcfair init``,
+whose checkout removed ``.hpcfair/FORMAT``) the shim does nothing.
 Uninstall puts the chained hook back.
 """
 
@@ -19,9 +21,9 @@ from pathlib import Path
 from ..errors import UsageError
 from ..repo import Repo, open_repo
 from ..results import HookState, HooksResult
-from .git import hooks_dir, toplevel
+from .git import top_and_hooks_dir
 
-HOOKS = ("pre-commit", "pre-push", "post-checkout", "post-merge")
+HOOKS = ("pre-commit", "pre-push", "post-checkout", "post-merge", "post-rewrite")
 MARK = "# hpcfair hook shim"
 CHAINED = ".hpcfair-chained"
 
@@ -34,6 +36,7 @@ hook_dir=$(dirname "$0")
 fi
 [ -n "$HPCFAIR_SKIP_HOOKS" ] && exit 0
 repo="$(git rev-parse --show-toplevel)/"{repo}
+[ -f "$repo/.hpcfair/FORMAT" ] || exit 0  # a commit from before hpcfair (or without it): nothing to do
 python={python}
 if [ -x "$python" ]; then
     {feed}"$python" -m hpcfair_vcs.githooks -C "$repo" {name} "$@"
@@ -50,7 +53,7 @@ exit 0
 def shim(name: str, repo_in_top: str = ".", python: str | None = None) -> str:
     """The shim for hook *name*, for a repository at *repo_in_top* below the work tree's top, calling
     *python* (default: this interpreter; "" for ``hpcfair`` from PATH, as the copies in hooks/ do)."""
-    needs_stdin = name == "pre-push"  # git writes the pushed refs there: both hooks must see them
+    needs_stdin = name in ("pre-push", "post-rewrite")  # git writes the pushed or rewritten commits there
     return SHIM.format(mark=MARK, name=name, chained=CHAINED, repo=shlex.quote(repo_in_top),
                        python=shlex.quote(sys.executable if python is None else python),
                        read_stdin='[ -t 0 ] || refs=$(cat)\n' if needs_stdin else "",
@@ -58,7 +61,7 @@ def shim(name: str, repo_in_top: str = ".", python: str | None = None) -> str:
 
 
 def install(*, repo: Repo | str | None = None, force: bool = False) -> HooksResult:
-    """Write the four shims, chaining the hooks that were there.
+    """Write the shims (HOOKS), chaining the hooks that were there.
 
     Raises:
         UsageError: not in a git work tree; a hook was chained already and is not ours (without *force*).
@@ -74,7 +77,7 @@ def install(*, repo: Repo | str | None = None, force: bool = False) -> HooksResu
                                  hint="hpcfair hooks install --force replaces that older chained hook")
             os.replace(path, chained)
         _write_executable(path, shim(name, inside))
-    return status(repo=r)
+    return _states(folder)
 
 
 def uninstall(*, repo: Repo | str | None = None) -> HooksResult:
@@ -87,13 +90,15 @@ def uninstall(*, repo: Repo | str | None = None) -> HooksResult:
             path.unlink()
             if chained.exists():
                 os.replace(chained, path)
-    return status(repo=r)
+    return _states(folder)
 
 
 def status(*, repo: Repo | str | None = None) -> HooksResult:
     """Which hooks are hpcfair's, which chain another, in which folder."""
-    r = open_repo(repo)
-    folder, _ = _locate(r)
+    return _states(_locate(open_repo(repo))[0])
+
+
+def _states(folder: Path) -> HooksResult:
     states = []
     for name in HOOKS:
         present, ours = (folder / name).exists(), _ours(folder / name)
@@ -104,9 +109,8 @@ def status(*, repo: Repo | str | None = None) -> HooksResult:
 
 def _locate(r: Repo) -> tuple[Path, str]:
     """(git's hooks folder, the repository's path below the work tree's top)."""
-    top = toplevel(r.root)
-    inside = os.path.relpath(r.root, top)
-    return hooks_dir(r.root), inside
+    top, folder = top_and_hooks_dir(r.root)
+    return folder, os.path.relpath(r.root, top)
 
 
 def _ours(path: Path) -> bool:

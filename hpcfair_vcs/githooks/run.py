@@ -1,16 +1,20 @@
 """``hpcfair hooks run NAME``: what each hook does when git calls it.
 
 - pre-commit: every staged pointer file whose data changed, and every model whose
-  data changed since its pointer, gets a new version; each model is converted to
-  ONNX (cached), the conversion's provenance holding the runtime snapshot; the
+  data changed since its pointer, gets a new version (a staged pointer whose data
+  is still HEAD's moved instead, as a merge resolved to the other side does: its
+  data is checked out); each model is converted to
+  ONNX (cached), the conversion's provenance holding the runtime snapshot with
+  the hyper-parameters of its params file (params.py); the
   rewritten pointers are staged. A failed conversion stops the commit and puts
   every pointer file back as it was (``hooks.on_failure: warn`` only warns).
 - pre-push: the artifacts the pushed commits' pointer files name go to the
   default remote (``hooks.push``); without one the push goes on, said once
   (``hooks.require_remote`` stops it instead).
-- post-checkout, post-merge: data whose pointer changed is checked out (never over
-  changes that are not stored); what is not stored here is pulled when
-  ``hooks.pull`` is on, else named. Nothing is printed when nothing changed.
+- post-checkout, post-merge, post-rewrite (after a rebase): data whose pointer
+  changed is checked out (never over changes that are not stored); what is not
+  stored here is pulled when ``hooks.pull`` is on, else named. Nothing is printed
+  when nothing changed.
 
 Everything a hook reads from git (pointer files of other commits) is parsed and
 validated as any pointer file is; paths come only from the work tree.
@@ -27,8 +31,9 @@ from ..errors import HpcfairError, HookFailedError, UsageError
 from ..repo import Repo, open_repo
 from ..results import HookRunResult
 from ..worktree import pointer as pointer_mod
-from ..worktree.workspace import to_relpath
-from .git import git, has_head, stage, staged_paths, toplevel
+from ..worktree.workspace import WorkspaceHasher, to_relpath
+from .git import git, has_head, partial_commit, stage, staged_paths, toplevel
+from .params import hyperparameters
 
 ZERO_SHA = "0" * 40
 
@@ -47,7 +52,7 @@ def run(name: str, args: tuple[str, ...] = (), *, repo: Repo | str | None = None
         UsageError: an unknown hook.
     """
     hooks = {"pre-commit": _pre_commit, "pre-push": _pre_push, "post-checkout": _post_checkout,
-             "post-merge": _post_checkout}
+             "post-merge": _post_checkout, "post-rewrite": _post_rewrite}
     if name not in hooks:
         raise UsageError(f"no hpcfair hook {name!r}", hint=f"one of {', '.join(hooks)}")
     r = open_repo(repo)
@@ -63,11 +68,23 @@ def _pre_commit(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResul
     top = toplevel(r.root)
     staged_now = staged_paths(top)
     staged = {(top / p).resolve() for p in staged_now if p.endswith(pointer_mod.SUFFIX)}
-    changed = {}
+    changed, moved, left = {}, [], []
     for entry in status(repo=r).entries:
         pointer_file = pointer_mod.pointer_path(r.root / entry.path)
-        if entry.state == MODIFIED and (pointer_file in staged or _kind(pointer_file) == "model"):
+        if entry.state != MODIFIED or not (pointer_file in staged or _kind(pointer_file) == "model"):
+            continue
+        if pointer_file not in staged and partial_commit():
+            left.append(entry.path)  # not among the paths this commit names
+            continue
+        if pointer_file in staged and _data_is_committed(r, top, pointer_file):
+            moved.append(entry.path)  # the pointer moved (a merge resolved to the other side): it wins
+        else:
             changed[entry.path] = pointer_file
+    if moved:
+        _check_out_moved(r, moved, result, say)
+    if left:
+        say(f"hpcfair: {', '.join(left)} changed but this commit names other paths, so it is not recorded "
+            "(`git commit -a` records it, or `hpcfair add` it and commit its pointer file)")
     saved = {path: path.read_bytes() for path in changed.values()}
     try:
         if changed:
@@ -77,12 +94,12 @@ def _pre_commit(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResul
                 result.recorded.append(f"{item.artifact}@{item.version}")
                 say(f"hpcfair: {item.path} is {item.artifact} v{item.version} now")
         pointers = {path: _read(path) for path in sorted({*staged, *changed.values()})}  # as add left them
-        models = [pointer for pointer in pointers.values() if pointer is not None and pointer.kind == "model"]
+        models = {path: pointer for path, pointer in pointers.items() if pointer and pointer.kind == "model"}
         if settings["convert"] and models:
             from ..ops.convert import convert
 
-            for pointer in models:
-                _convert_one(r, pointer, result, say, settings["on_failure"], convert)
+            for path, pointer in models.items():
+                _convert_one(r, pointer, pointer_mod.data_path(path), result, say, settings["on_failure"], convert)
     except HookFailedError:
         for path, data in saved.items():  # the work tree as it was: no pointer names the new version
             path.write_bytes(data)
@@ -95,20 +112,49 @@ def _pre_commit(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResul
             "to commit before this hook ran", hint="run the same git commit again: it commits them")
 
 
-def _convert_one(r: Repo, pointer: pointer_mod.Pointer, result: HookRunResult, say, on_failure: str,
+def _data_is_committed(r: Repo, top: Path, pointer_file: Path) -> bool:
+    """Whether the work tree's data is the content HEAD's pointer names, so that the staged pointer, not
+    the data, is what changed: a merge or rebase conflict resolved to the other side, a pointer file
+    checked out from another commit. (HEAD's pointer is parsed and checked as any pointer file.)"""
+    if not has_head(top):
+        return False
+    try:
+        text = git("show", f"HEAD:{to_relpath(top, pointer_file)}", cwd=top)
+        committed = pointer_mod.parse(text, pointer_file)
+        return WorkspaceHasher(r.root, r.state).current_oid(pointer_mod.data_path(pointer_file)) == committed.oid
+    except HpcfairError:  # not in HEAD (a new artifact), or not a pointer there
+        return False
+
+
+def _check_out_moved(r: Repo, paths: list[str], result: HookRunResult, say) -> None:
+    """Place the data the staged pointers name; the data they replace is HEAD's, stored already."""
+    from ..ops.checkout import checkout
+
+    for item in checkout(paths, repo=r).items:
+        if item.action == "restored":
+            result.restored.append(item.path)
+            say(f"hpcfair: {item.path} now holds {item.artifact} v{item.version}, as its staged pointer says")
+        elif item.action == "failed":
+            result.warnings.append(f"{item.path}: {item.error}")
+            say(f"hpcfair: {item.path} still holds the committed data: {item.error}")
+
+
+def _convert_one(r: Repo, pointer: pointer_mod.Pointer, model: Path, result: HookRunResult, say, on_failure: str,
                  convert) -> None:
     spec = f"{pointer.artifact}@{pointer.version}"
+    what = f"reading the hyper-parameters of {spec}"
     try:
-        done = convert(spec, repo=r)
+        params = hyperparameters(r.root, model)
+        what = f"converting {spec} to ONNX"
+        done = convert(spec, repo=r, params=params)
     except HpcfairError as exc:
         if on_failure == "warn":
             result.warnings.append(f"{spec}: {exc.message}")
-            say(f"hpcfair: warning: converting {spec} to ONNX failed: {exc.message} (committed anyway: "
-                "hooks.on_failure is warn)")
+            say(f"hpcfair: warning: {what} failed: {exc.message} (committed anyway: hooks.on_failure is warn)")
             return
         raise HookFailedError(
-            f"converting {spec} to ONNX failed: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
-            hint="fix the model and commit again; `git commit --no-verify` skips the hooks once; "
+            f"{what} failed: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
+            hint="fix it and commit again; `git commit --no-verify` skips the hooks once; "
                  "`hooks: {on_failure: warn}` in .hpcfair/config.local.yaml only warns") from None
     if done.converter != "onnx":
         result.converted.append(f"{done.artifact}@{done.version}")
@@ -173,6 +219,12 @@ def _artifacts_in_pushed_commits(r: Repo, stdin: str) -> set[str]:
             except HpcfairError:
                 continue  # not a pointer of ours (or corrupt): nothing to push for it
     return names
+
+
+def _post_rewrite(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResult, say) -> None:
+    """After a rebase, whose replayed commits moved pointers past what its first checkout placed."""
+    if args[:1] == ("rebase",):  # an amend moves no pointer
+        _post_checkout(r, (), stdin, result, say)
 
 
 def _post_checkout(r: Repo, args: tuple[str, ...], stdin: str, result: HookRunResult, say) -> None:

@@ -201,7 +201,7 @@ def _cache_key(source_oid: str, converter: Converter, options: ConvertOptions) -
 def _from_cache(r: Repo, key: str, options: ConvertOptions) -> tuple[str, str] | None:
     """(artifact, version id) when this exact conversion is stored and still meets the tolerance."""
     try:
-        version_id = json.loads((r.control / CACHE_DIR / key).read_text())["version"]
+        version_id = json.loads((r.shared / CACHE_DIR / key).read_text())["version"]
         version = r.records.get(version_id, VersionRecord)
         ref = r.refs.get(version.artifact)
     except (OSError, ValueError, KeyError, TypeError, HpcfairError):
@@ -216,7 +216,7 @@ def _from_cache(r: Repo, key: str, options: ConvertOptions) -> tuple[str, str] |
 
 
 def _remember(r: Repo, key: str, version_id: str) -> None:
-    folder = r.control / CACHE_DIR
+    folder = r.shared / CACHE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write(folder / key, json.dumps({"version": version_id}).encode(), tmp_dir=r.tmp_dir)
 

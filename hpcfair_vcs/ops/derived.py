@@ -92,8 +92,14 @@ def record_version(repo: Repo, new: NewVersion) -> tuple[ArtifactRef, str, bool]
 
 def derived_forms(repo: Repo, source_oid: str, activity: str | None = None) -> list[tuple[ArtifactRef, str]]:
     """Every (ref, version id) derived from content *source_oid*, newest first per artifact."""
-    found = []
+    return derived_index(repo, activity).get(source_oid, [])
+
+
+def derived_index(repo: Repo, activity: str | None = None) -> dict[str, list[tuple[ArtifactRef, str]]]:
+    """:func:`derived_forms` for every source at once (one walk of the refs): source oid -> its forms."""
+    index: dict[str, list[tuple[ArtifactRef, str]]] = {}
     for ref in repo.refs.all():
+        seen: set[str] = set()  # the sources this artifact's newer versions were made from
         for version_id in reversed(ref.versions):
             if not repo.records.exists(version_id):
                 continue
@@ -101,10 +107,12 @@ def derived_forms(repo: Repo, source_oid: str, activity: str | None = None) -> l
             if not version.provenance or not repo.records.exists(version.provenance):
                 continue
             provenance = repo.records.get(version.provenance, ProvenanceRecord)
-            if source_oid in provenance.source_oids and (activity is None or provenance.activity == activity):
-                found.append((ref, version_id))
-                break
-    return found
+            if activity is not None and provenance.activity != activity:
+                continue
+            for oid in set(provenance.source_oids) - seen:
+                index.setdefault(oid, []).append((ref, version_id))
+            seen.update(provenance.source_oids)
+    return index
 
 
 class scratch_dir:

@@ -11,18 +11,21 @@ from ..storage.records import VersionRecord
 from ..repo import Repo, open_repo
 from ..results import GcResult
 from ..storage.tree import is_tree
+from ..worktree.linked import work_trees
 from ..worktree.workspace import find_pointers
 
 
 def referenced_oids(r: Repo) -> set[str]:
-    """Objects that some version of some artifact, or a pointer in the work tree, needs.
+    """Objects that some version of some artifact, or a pointer in a work tree sharing the store
+    (this one, and the main and linked git worktrees), needs.
 
     Raises:
         HpcfairError: a ref, record or tree cannot be read (gc then deletes nothing).
     """
     tops = {r.records.get(vid, VersionRecord).oid for ref in r.refs.all() for vid in ref.versions}
-    for pointer_file in find_pointers(r.root):
-        tops.add(pointer_mod.read(pointer_file).oid)
+    for root in work_trees(r.shared, r.root):
+        for pointer_file in find_pointers(root):
+            tops.add(pointer_mod.read(pointer_file).oid)
     needed = set(tops)
     for oid in tops:
         if is_tree(oid) and r.store.exists(oid):

@@ -16,10 +16,11 @@ from ..errors import HpcfairError
 from ..repo import Repo, open_repo
 from ..results import VerifyProblem, VerifyResult
 from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord
+from ..storage.refs import ArtifactRef
 from ..remotes.sync import objects_of
 from ..worktree import pointer as pointer_mod
 from ..worktree.workspace import find_pointers, to_relpath
-from .derived import derived_forms
+from .derived import derived_index
 from .fsck import fsck
 
 
@@ -57,10 +58,11 @@ def verify(*, repo: Repo | str | None = None, remote: str | None = None) -> Veri
                 + (f" nor on remote {remote!r}" if remote else ""),
                 hint="hpcfair pull (or verify --remote NAME to accept what a remote holds)"))
     tolerance = float(r.config["convert"]["tolerance"])
-    for shown, p in pointers:
-        if p.kind == "model":
-            result.models += 1
-            result.problems += _check_onnx_form(r, shown, p, tolerance, result)
+    models = [(shown, p) for shown, p in pointers if p.kind == "model"]
+    conversions = derived_index(r, activity="convert") if models else {}
+    for shown, p in models:
+        result.models += 1
+        result.problems += _check_onnx_form(r, shown, p, conversions.get(p.oid, []), tolerance, result)
     return result
 
 
@@ -82,13 +84,12 @@ def _on_remote(r: Repo, name: str, oids: set[str]) -> set[str]:
         raise explain(remote, exc) from None
 
 
-def _check_onnx_form(r: Repo, shown: str, p: pointer_mod.Pointer, tolerance: float,
-                     result: VerifyResult) -> list[VerifyProblem]:
+def _check_onnx_form(r: Repo, shown: str, p: pointer_mod.Pointer, forms: list[tuple[ArtifactRef, str]],
+                     tolerance: float, result: VerifyResult) -> list[VerifyProblem]:
     ref = r.refs.find(p.artifact)
     metadata = r.records.get(ref.metadata, MetadataRecord) if ref and ref.metadata else None
     if metadata is not None and metadata.framework == "onnx":
         return []  # the model is ONNX already
-    forms = derived_forms(r, p.oid, activity="convert")
     if not forms:
         return [VerifyProblem("onnx", shown, f"{p.artifact} v{p.version} has no ONNX form",
                               hint=f"hpcfair convert {p.artifact}@{p.version}")]

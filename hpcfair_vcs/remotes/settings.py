@@ -58,7 +58,7 @@ def check_options(url: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _files(repo: Repo) -> tuple[Path, Path]:
-    return repo.control / "config.yaml", repo.control / "config.local.yaml"
+    return repo.control / "config.yaml", repo.shared / "config.local.yaml"
 
 
 def _write(path: Path, data: dict[str, Any], private: bool) -> None:
@@ -88,7 +88,7 @@ def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
 def _reload(repo: Repo) -> None:
     from .. import config as config_mod
 
-    repo.config = config_mod.load(repo.control)
+    repo.config = config_mod.load(repo.control, local_dir=repo.shared)
 
 
 def configured(repo: Repo) -> dict[str, dict[str, Any]]:
