@@ -134,6 +134,12 @@ class ConfigError(HpcfairError, ValueError):
     default_hint = "fix the file named above; docs/config.md lists every key"
 
 
+class MetadataError(HpcfairError, ValueError):
+    """Metadata that the schema refuses (an unknown key, a wrong type, a bad SPDX id or ORCID iD)."""
+
+    default_hint = "docs/metadata.md lists every key and what it holds"
+
+
 # --- usage errors (exit 2) ------------------------------------------------
 
 class UsageError(HpcfairError):

@@ -15,6 +15,7 @@ On-disk layout (pinned by tests/test_layout.py, drawn again in docs/architecture
     ├── tmp/                staging for atomic writes and new work-tree files; a pull's spare copies
     ├── owners/             a locked file per process writing here: what owns its temporary files
     ├── state.db            stat cache (inode, size, mtime, ctime -> sha256)
+    ├── catalog.db          search index (SQLite FTS5) of refs and metadata; a cache, rebuilt when missing
     └── lock                repository lock (flock)
 
 ``quarantine/`` appears when ``fsck`` moves a corrupt object aside, and
@@ -38,6 +39,7 @@ from . import config as config_mod
 from .worktree import gitignore, linked
 from .fileio.files import RepoLock, atomic_write
 from .errors import AlreadyARepositoryError, NotARepositoryError, UnsupportedFormatError
+from .storage.catalog import Catalog
 from .storage.records import RecordStore
 from .storage.refs import RefStore
 from .storage.state import StateCache
@@ -73,11 +75,16 @@ class Repo:
         self.store = ObjectStore(self.shared / "files" / "sha256", self.tmp_dir)
         self.records = RecordStore(self.shared / "records", self.tmp_dir)
         self.refs = RefStore(self.shared / "refs", self.tmp_dir)
+        self.refs.on_change = lambda name, before: self.catalog.changed(name, before)
         self.lock = RepoLock(self.shared / "lock", timeout=self.config["core"]["lock_timeout"])
 
     @cached_property
     def state(self) -> StateCache:
         return StateCache(self.control / "state.db")
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.shared / "catalog.db", self.refs, self.records)
 
     @property
     def quarantine_dir(self) -> Path:
@@ -90,6 +97,8 @@ class Repo:
     def close(self) -> None:
         if "state" in self.__dict__:
             self.state.close()
+        if "catalog" in self.__dict__:
+            self.catalog.close()
 
     def __enter__(self) -> "Repo":
         return self

@@ -391,6 +391,94 @@ class VerifyResult(Result):
 
 
 @dataclass
+class MetaChange(Part):
+    """One change of an artifact's (or a version's) metadata, newest first."""
+
+    record: str  # the metadata record's PID
+    changed: str | None  # when (None: the first record, made before changes were dated)
+    keys: list[str]  # the keys it changed
+
+
+@dataclass
+class MetaResult(Result):
+    """The metadata that holds for an artifact (``version`` None) or for one version."""
+
+    artifact: str
+    version: int | None
+    record: str | None  # its metadata record's PID
+    metadata: dict[str, Any]  # the schema's keys that hold something
+    history: list[MetaChange] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult(Result):
+    """The newest version of each matching artifact, best first; ``total`` counts every match."""
+
+    versions: list[VersionInfo]
+    total: int = 0
+
+
+@dataclass
+class LineageNode(Part):
+    id: str  # a version's PID, or hpcfair:activity-ID for the activity that made a derived version
+    type: str  # entity | activity
+    label: str
+    attributes: dict[str, Any] = field(default_factory=dict)  # an activity's tool, parameters, runtime, ...
+
+
+@dataclass
+class LineageEdge(Part):
+    relation: str  # wasRevisionOf | wasDerivedFrom | wasGeneratedBy | used (W3C PROV)
+    source: str
+    target: str
+    role: str = ""  # "training" for a model's training dataset
+
+
+@dataclass
+class LineageResult(Result):
+    root: str
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    truncated: bool = False  # --depth stopped the walk before the graph ended
+
+
+@dataclass
+class IndexResult(Result):
+    artifacts: int  # how many the rebuilt catalog holds
+
+
+@dataclass
+class FairCheck(Part):
+    principle: str  # findable | accessible | interoperable | reusable
+    check: str
+    passed: bool
+    fix: str = ""  # the command that makes it pass
+
+
+@dataclass
+class FairScore(Part):
+    """One artifact's FAIR completeness: the share of its checks passed, 0-100."""
+
+    artifact: str
+    version: int
+    pid: str
+    kind: str
+    score: float
+    checks: list[FairCheck] = field(default_factory=list)
+
+
+@dataclass
+class FairResult(Result):
+    artifacts: list[FairScore]
+    minimum: float | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """1 when an artifact scores below the minimum asked for."""
+        return 1 if self.minimum is not None and any(a.score < self.minimum for a in self.artifacts) else 0
+
+
+@dataclass
 class RemoteListResult(Result):
     remotes: list[RemoteInfo]
 

@@ -26,7 +26,8 @@ def snapshot(root):
         for name in files:
             path = os.path.join(folder, name)
             rel = os.path.relpath(path, root)
-            if rel.startswith(os.path.join(".hpcfair", "state.db")) or rel.endswith("lock"):
+            if rel.startswith((os.path.join(".hpcfair", "state.db"), os.path.join(".hpcfair", "catalog.db"))) \
+                    or rel.endswith("lock"):
                 continue
             with open(path, "rb") as fobj:
                 found[rel] = fobj.read()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hpcfair_vcs import api
-from hpcfair_vcs.storage.records import VersionRecord, canonical_bytes
+from hpcfair_vcs.storage.records import MetadataRecord, VersionRecord, canonical_bytes
 from hpcfair_vcs.repo import Repo
 
 from .conftest import make_dataset, write
@@ -108,6 +108,7 @@ def test_a_remote_version_record_whose_path_escapes_is_refused(tmp_path, cli, mo
 @pytest.mark.parametrize("changes, field", [
     ({"tags": ["prod"]}, "tags"), ({"tags": {"prod": "../x"}}, "tags"), ({"versions": "abc"}, "versions"),
     ({"kind": "virus"}, "kind"), ({"metadata": 7}, "metadata"), ({"name": "../m"}, "name"),
+    ({"version_metadata": {"../x": "0" * 64}}, "version_metadata"), ({"version_metadata": ["x"]}, "version_metadata"),
 ])
 def test_a_malformed_remote_ref_is_an_integrity_failure_naming_the_file(tmp_path, cli, monkeypatch, changes, field,
                                                                         remote_spec):
@@ -117,6 +118,26 @@ def test_a_malformed_remote_ref_is_an_integrity_failure_naming_the_file(tmp_path
     monkeypatch.chdir(b)
     err = cli("fetch", code=3).stderr
     assert "remote ref m.json is unreadable" in err and field in err, err
+
+
+@pytest.mark.parametrize("changes", [
+    {"metrics": {"accuracy": "1; rm -rf /"}}, {"previous": "../../../etc/passwd"}, {"tags": "not a list"},
+    {"authors": [{"name": "x"}]},
+])
+def test_a_remote_metadata_record_with_values_hpcfair_never_writes_is_not_taken(tmp_path, cli, monkeypatch,
+                                                                                changes):
+    """Metadata from a remote is untrusted input: a record (with a valid id) that breaks the schema's types is
+    reported, and the local artifact's metadata stays as it was."""
+    a, remote = pushed(tmp_path)
+    b = clone(tmp_path, remote)
+    api.fetch(repo=b)
+    before = api.meta_show("m", repo=b, history=True).to_dict()
+    evil = put_record(remote, {**MetadataRecord(name="m", kind="dataset").to_dict(), **changes})
+    evil_ref(remote, metadata=evil)
+    monkeypatch.chdir(b)
+    err = cli("fetch", code=3).stderr
+    assert evil[:12] in err or "corrupt" in err, err
+    assert api.meta_show("m", repo=b, history=True).to_dict() == before
 
 
 def test_a_local_ref_or_record_with_an_escaping_path_is_refused(tmp_path, cli, monkeypatch):

@@ -38,7 +38,7 @@ def actual_tree(control: Path) -> set[str]:
             path = name if rel == "." else f"{rel}/{name}"
             if path.count("/") < 2 or path.startswith(("files/sha256", "refs/artifacts")):
                 found.add(path)
-    return {p for p in found if not re.search(r"/[0-9a-f]{2}($|/)|\.json$|state\.db-|^owners/[0-9a-f]{16}$", p)}
+    return {p for p in found if not re.search(r"/[0-9a-f]{2}($|/)|\.json$|state\.db-|catalog\.db-|^owners/[0-9a-f]{16}$", p)}
 
 
 def test_docstring_tree_matches_a_new_git_repository(make_repo):

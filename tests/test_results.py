@@ -17,7 +17,7 @@ OPEN_MAPPINGS = {
     ("ProvenanceInfo", "results"), ("RuntimeInfo", "platform"), ("RuntimeInfo", "packages"),
     ("RuntimeInfo", "hardware"), ("RuntimeInfo", "hyperparameters"), ("DerivedResult", "checks"),
     ("ConversionOutcome", "about"), ("RemoteInfo", "options"), ("InferResult", "arrays"),
-    ("LoadedResult", "description"),
+    ("LoadedResult", "description"), ("MetaResult", "metadata"), ("LineageNode", "attributes"),
 }
 
 

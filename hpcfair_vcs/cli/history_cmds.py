@@ -1,6 +1,8 @@
-"""log, show, tag: reading and labelling versions."""
+"""log, show, tag, search, lineage: reading, labelling, finding versions and tracing where they came from."""
 
 from __future__ import annotations
+
+import json
 
 import click
 
@@ -126,24 +128,94 @@ def _render_tag(r) -> None:
 @click.option("--tag", "tags", multiple=True, help="Only artifacts with this tag (repeatable).")
 @click.option("--kind", type=click.Choice(["model", "dataset"]))
 @click.option("--framework", help="Only models of this framework (torch, tensorflow, sklearn, onnx).")
-@remote_option("Fetch this remote's records first: finds what is not pulled yet.")
+@click.option("--task", help="Only artifacts of this task (metadata).")
+@click.option("--license", "license_id", metavar="SPDX-ID", help="Only artifacts whose license names this id.")
+@click.option("--author", help="Only artifacts by this author (a name or an ORCID iD).")
+@click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True, help="Show at most this many (0: all).")
+@remote_option("Fetch this remote's records first and find only what it holds (pulled or not).")
 @json_option
-def search_cmd(query, tags, kind, framework, remote, as_json) -> None:
-    """Find artifacts: every word of QUERY must match name, path, description, authors, license or tags.
+def search_cmd(query, tags, kind, framework, task, license_id, author, limit, remote, as_json) -> None:
+    """Find artifacts, best match first: every word of QUERY must begin a word of the name, path, description,
+    tags, authors, license, task or domain.
 
     \b
     Examples:
       hpcfair search mnist --kind model
-      hpcfair search --tag prod --remote origin
+      hpcfair search "image classification" --tag prod --license MIT
+      hpcfair search --author 0000-0002-1825-0097 --remote origin
     """
-    result = api.search(query, tags=tags, kind=kind, framework=framework, remote=remote)
+    result = api.search(query, tags=tags, kind=kind, framework=framework, task=task, license=license_id,
+                        author=author, remote=remote, limit=limit or None)
     emit(result, as_json, render_search)
 
 
 def render_search(result) -> None:
     if not result.versions:
         click.echo("no match")
+    elif result.total > len(result.versions):
+        click.echo(f"{result.total} matches; the best {len(result.versions)} (--limit 0 shows all):")
     for v in result.versions:
         where = "" if v.stored else "  (not pulled)"
         desc = f"  {v.metadata['description']}" if v.metadata.get("description") else ""
         click.echo(f"{v.artifact} v{v.number}  {v.kind}  {short(v.pid)}  {v.path}{desc}{where}")
+
+
+@click.command("lineage")
+@click.argument("spec", metavar="ARTIFACT[@VERSION]|PID")
+@click.option("--depth", type=click.IntRange(min=0), help="Steps back to walk (default: all).")
+@click.option("--dot", "as_dot", is_flag=True, help="Graphviz instead of the tree (hpcfair lineage X --dot | dot -Tsvg).")
+@click.option("--prov", "as_prov", is_flag=True, help="PROV-JSON (W3C) instead of the tree.")
+@json_option
+def lineage_cmd(spec, depth, as_dot, as_prov, as_json) -> None:
+    """Where a version came from: revisions, the activities that derived it (tool, parameters, runtime) and
+    their sources, its training dataset, as a W3C PROV graph.
+
+    \b
+    Examples:
+      hpcfair lineage autoencoder
+      hpcfair lineage clf.onnx@2 --depth 2
+      hpcfair lineage clf --prov > clf.prov.json
+    """
+    if sum((as_dot, as_prov, as_json)) > 1:
+        raise click.UsageError("give one of --json, --dot, --prov")
+    result = api.lineage(spec, depth=depth)
+    if as_dot or as_prov:
+        from ..ops.lineage import to_dot, to_prov
+
+        click.echo(to_dot(result) if as_dot else json.dumps(to_prov(result), indent=2, sort_keys=True))
+        return
+    emit(result, as_json, render_lineage)
+
+
+def render_lineage(result) -> None:
+    nodes = {node.id: node for node in result.nodes}
+    back: dict[str, list] = {}
+    for edge in result.edges:
+        if edge.relation != "used":  # an activity's sources are drawn under the entity it made
+            back.setdefault(edge.source, []).append(edge)
+    words = {"wasRevisionOf": "revision of", "wasGeneratedBy": "made by", "wasDerivedFrom": "from"}
+    drawn: set[str] = set()
+
+    def draw(node_id: str, prefix: str, last: bool, how: str, top: bool = False) -> None:
+        node = nodes.get(node_id)
+        label = node.label if node else node_id
+        ident = f"  {short(node_id)}" if node and node.type == "entity" else ""
+        again = node_id in drawn
+        line = f"{label}{ident}" + ("  (see above)" if again else "")
+        click.echo(line if top else f"{prefix}{'└─ ' if last else '├─ '}{how}{line}")
+        if again:
+            return
+        drawn.add(node_id)
+        children = [e for e in back.get(node_id, []) if not (e.relation == "wasDerivedFrom" and not e.role
+                                                              and any(b.relation == "wasGeneratedBy"
+                                                                      for b in back.get(node_id, [])))]
+        if node and node.type == "activity":
+            children = [e for e in result.edges if e.relation == "used" and e.source == node_id]
+        inner = "" if top else prefix + ("   " if last else "│  ")
+        for i, edge in enumerate(children):
+            how = "trained on " if edge.role == "training" else words.get(edge.relation, "used ")
+            draw(edge.target, inner, i == len(children) - 1, how + (" " if not how.endswith(" ") else ""))
+
+    draw(result.root, "", True, "", top=True)
+    if result.truncated:
+        click.echo("(--depth stopped here; more lies further back)")

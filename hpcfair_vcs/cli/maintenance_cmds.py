@@ -73,3 +73,15 @@ def _render_verify(r) -> None:
     remote = f", {len(r.on_remote)} only on the remote" if r.on_remote else ""
     verdict = f"{len(r.problems)} problem(s)" if r.problems else "ok"
     click.echo(f"verified {r.objects} objects, {r.pointers} pointers{remote}, {r.models} models: {verdict}")
+
+
+@click.group("index")
+def index_cmd() -> None:
+    """The search catalog (.hpcfair/catalog.db): a cache of refs and metadata, kept current by every command."""
+
+
+@index_cmd.command("rebuild")
+@json_option
+def index_rebuild_cmd(as_json) -> None:
+    """Build the catalog again from the refs and records (it rebuilds itself when missing or unreadable)."""
+    emit(api.index_rebuild(), as_json, lambda r: click.echo(f"indexed {r.artifacts} artifacts"))

@@ -9,7 +9,6 @@ half-visible, and running the command again completes the work.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import stat as stat_mod
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..metadata import schema
 from ..worktree import gitignore
 from ..version import __version__
 from ..worktree import pointer as pointer_mod
@@ -74,6 +74,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         UsageError: ``name`` with several paths, or an unknown kind.
         PathNotFoundError, PathOutsideRepoError, UnreadableFileError: a bad path (nothing is stored).
         InvalidNameError, NameConflictError: a bad artifact or tag name.
+        MetadataError: a description, license (SPDX) or author (ORCID) the schema refuses (nothing is stored).
     """
     r = open_repo(repo)
     if not paths:
@@ -84,6 +85,9 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         raise UsageError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     for tag in tags:
         check_tag(tag)
+    description = schema.check("description", description) if description is not None else None
+    license = schema.check("license", license) if license is not None else None
+    authors = schema.check("authors", list(authors)) if authors else []
     targets = _resolve_all(r, paths)
     with r.lock:
         remove_stale_tmp(r.tmp_dir)  # what a killed add left behind
@@ -163,7 +167,7 @@ def default_name(path: Path) -> str:
 def _plan_name(r: Repo, path: Path, name: str | None) -> tuple[str, ArtifactRef | None, pointer_mod.Pointer | None]:
     """Decide the artifact name before anything is written."""
     relpath = to_relpath(r.root, path)
-    tracking = r.refs.by_path(relpath)
+    tracking = r.catalog.by_path(relpath)
     old_pointer = _read_pointer(path)
     if name is not None:
         check_name(name)
@@ -297,21 +301,17 @@ def _metadata(r: Repo, ref: ArtifactRef, name: str, kind: str, description: str 
     conversion reuses the inputs the last one was told.
     """
     current = r.records.get(ref.metadata, MetadataRecord) if ref.metadata else MetadataRecord(name=name, kind=kind)
-    merged = dataclasses.replace(
-        current, name=name, kind=kind,
-        description=description if description is not None else current.description,
-        license=license if license is not None else current.license,
-        authors=authors or current.authors)
-    return r.records.put(merged)
+    given = {"description": description, "license": license, "authors": authors or None}
+    changes = {key: value for key, value in given.items() if value is not None}  # checked by add()
+    return r.records.put(current.revised(ref.metadata, name=name, kind=kind, **changes))
 
 
 def _find_duplicate(r: Repo, oid: str, name: str) -> SameContent | None:
-    """Another artifact whose current version has the same content."""
-    for other in r.refs.all():
-        if other.name == name or not other.head:
-            continue
-        if r.records.get(other.head, VersionRecord).oid == oid:
-            return SameContent(other.name, pid_of(other.head))
+    """Another artifact whose current version has the same content (the catalog knows)."""
+    for other in r.catalog.holding(oid):
+        ref = r.refs.find(other)
+        if other != name and ref is not None and ref.head:
+            return SameContent(other, pid_of(ref.head))
     return None
 
 

@@ -252,8 +252,7 @@ def _update_source_metadata(r: Repo, source: Resolved, framework: str, signature
     ref = r.refs.get(ref.name)
     current = r.records.get(ref.metadata, MetadataRecord) if ref.metadata else \
         MetadataRecord(name=ref.name, kind=ref.kind)
-    current.framework, current.signature = framework, signature.to_dict()
-    new_id = r.records.put(current)
+    new_id = r.records.put(current.revised(ref.metadata, framework=framework, signature=signature.to_dict()))
     if new_id != ref.metadata:
         ref.metadata = new_id
         r.refs.write(ref, ref.head)

@@ -66,7 +66,7 @@ def _source(r: Repo, target: str | os.PathLike) -> Resolved:
         if not _looks_like_path(r, text):
             raise
     path = resolve_user_path(r.root, text)
-    ref = r.refs.by_path(to_relpath(r.root, path))
+    ref = r.catalog.by_path(to_relpath(r.root, path))
     added = add([path], repo=r, kind="model" if ref is None else None, convert=False).items[0]
     return resolve(r, f"{added.artifact}@{added.version}")
 

@@ -43,7 +43,7 @@ def derived_path(repo: Repo, source_path: str, name: str, suffix: str) -> str:
     plain = PurePosixPath(source_path)
     candidates = [str(plain.with_suffix(suffix)) if plain.suffix else f"{plain}{suffix}", f"{plain}{suffix}"]
     for candidate in candidates:
-        owner = repo.refs.by_path(candidate)
+        owner = repo.catalog.by_path(candidate)
         if owner is None or owner.name == name:
             return candidate
     return candidates[-1]

@@ -115,7 +115,7 @@ def _tracked(path: str, repo: Repo | str | None) -> bool:
     from ..worktree.workspace import to_relpath
 
     try:
-        return r.refs.by_path(to_relpath(r.root, Path(path).resolve())) is not None
+        return r.catalog.by_path(to_relpath(r.root, Path(path).resolve())) is not None
     except ValueError:
         return False
 
@@ -129,7 +129,7 @@ def _resolve_source(r: Repo, text: str) -> Resolved:
             raise
     from ..worktree.workspace import resolve_user_path, to_relpath
 
-    ref = r.refs.by_path(to_relpath(r.root, resolve_user_path(r.root, text)))
+    ref = r.catalog.by_path(to_relpath(r.root, resolve_user_path(r.root, text)))
     if ref is None:
         raise UsageError(f"{text} is not tracked", hint=f"add it first: hpcfair add {text}")
     return resolve(r, ref.name)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from ..errors import CorruptRecordError, HpcfairError, UsageError
 from ..worktree.materialize import will_copy
 from ..progress import SILENT, Progress, advance_of
-from ..storage.records import VersionRecord
+from ..storage.records import MetadataRecord, VersionRecord
 from ..storage.spares import SpareCopies
 from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
@@ -46,27 +46,42 @@ def fetch(*, repo: Repo | str | None = None, remote: str | None = None, jobs: in
 def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None, progress: Progress) -> None:
     probe(rem, create=False)
     theirs = read_remote_refs(rem)
-    wanted = {v for ref in theirs for v in ref.versions} | {ref.metadata for ref in theirs if ref.metadata}
+    metadata = {m for ref in theirs for m in (ref.metadata, *ref.version_metadata.values()) if m}
+    wanted = {v for ref in theirs for v in ref.versions} | metadata
     versions = {v for ref in theirs for v in ref.versions}
-    for _ in range(3):  # versions, then the metadata and provenance they name, then runtime records
+    for round in range(MAX_ROUNDS):  # versions and metadata, the records they name, then metadata's history
         missing = {i for i in wanted if not r.records.exists(i)}
+        if not missing and round >= 2:
+            break
         if missing:
             progress.start("fetch", len(missing), "record")
         moved = download(r, rem, rem.records, missing, adopt_record(r, progress.advance), jobs, subdir="records")
         summary.records_transferred += len(moved.transferred)
         summary.objects_corrupt += sorted(moved.corrupt)
         summary.objects_failed += sorted(moved.failed)
-        wanted = {i for v in versions if r.records.exists(v) for i in linked_records(r, v)}
+        metadata = {_previous(r, m) for m in metadata} - {None}  # one step further back each round
+        wanted = {i for v in versions if r.records.exists(v) for i in linked_records(r, v)} | metadata
     with r.lock:
         for ref in theirs:
             usable = [v for v in ref.versions if r.records.exists(v)]
             ref.versions = usable
             ref.tags = {t: v for t, v in ref.tags.items() if v in usable}
+            ref.version_metadata = {v: m for v, m in ref.version_metadata.items()
+                                    if v in usable and r.records.exists(m)}
+            if ref.metadata and not r.records.exists(ref.metadata):
+                ref.metadata = None
             ours = r.refs.find(ref.name)
-            merged = merge_refs(ours, ref)
+            merged = merge_refs(ours, ref, r)
             if ours is None or merged.to_dict() != ours.to_dict():
                 r.refs.write(merged, ours.head if ours else None)
                 summary.refs_updated.append(ref.name)
+
+
+def _previous(r: Repo, metadata_id: str) -> str | None:
+    """The metadata record *metadata_id* replaced, when *metadata_id* is stored here."""
+    if not r.records.exists(metadata_id):
+        return None
+    return r.records.get(metadata_id, MetadataRecord).previous
 
 
 def pull(targets: Sequence[str] = (), *, repo: Repo | str | None = None, remote: str | None = None,
@@ -129,6 +144,7 @@ class Want(NamedTuple):
     nfiles: int
 
 
+MAX_ROUNDS = 1000  # record downloads per fetch: metadata history deeper than this stays on the remote
 MANIFEST_BYTES_PER_FILE = MAX_PATH_BYTES + 100  # a manifest line: the path, the id and JSON around them
 
 

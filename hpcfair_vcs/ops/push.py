@@ -57,11 +57,11 @@ def push(artifacts: Sequence[str] = (), *, repo: Repo | str | None = None, remot
     theirs = {ref.name: ref for ref in read_remote_refs(rem)}
     for ref in refs:
         sendable = [v for v in ref.versions if v not in unsendable]
-        if not sendable:
-            continue
+        if not sendable and ref.name not in theirs:
+            continue  # a ref naming no version the remote holds; one it has still takes our metadata
         ours = type(ref).from_dict({**ref.to_dict(), "versions": sendable,
                                     "tags": {t: v for t, v in ref.tags.items() if v in sendable}})
-        merged = merge_refs(ours, theirs[ref.name]) if ref.name in theirs else ours
+        merged = merge_refs(ours, theirs[ref.name], r) if ref.name in theirs else ours
         if ref.name not in theirs or merged.to_dict() != theirs[ref.name].to_dict():
             write_remote_ref(r, rem, merged)
             summary.refs_updated.append(ref.name)

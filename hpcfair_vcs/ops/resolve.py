@@ -81,11 +81,11 @@ def describe(repo: Repo, resolved: Resolved) -> VersionInfo:
     """The full picture of one version, for show and log."""
     record = resolved.record
     ref = resolved.ref
-    metadata_id = (ref.metadata if ref else None) or record.metadata
+    metadata_id = (ref.metadata_of(resolved.version_id) if ref else None) or record.metadata
     metadata = {}
     if metadata_id and repo.records.exists(metadata_id):
         doc = repo.records.get(metadata_id, MetadataRecord).to_dict()
-        metadata = {k: v for k, v in doc.items() if k not in ("type", "name", "kind") and v}
+        metadata = {k: v for k, v in doc.items() if k not in ("type", "name", "kind", "previous", "changed") and v}
     return VersionInfo(
         artifact=record.artifact, number=resolved.number, pid=pid_of(resolved.version_id),
         kind=record.kind, oid=record.oid, size=record.object["size"],

@@ -1,7 +1,8 @@
-"""``hpcfair search``: find artifacts by words, tags, kind or framework (optionally a remote's).
+"""``hpcfair search``: find artifacts by words and exact filters (optionally a remote's), through the catalog.
 
-A plain scan of refs and metadata records; the FTS catalog (docs/architecture.md)
-can replace it without changing this function's contract.
+storage/catalog.py ranks the words (bm25 over names, paths, descriptions, tags,
+authors, licenses, tasks, domains) and applies the filters; this verb turns the
+names it returns into versions.
 """
 
 from __future__ import annotations
@@ -9,36 +10,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..repo import Repo, open_repo
-from ..results import LogResult
+from ..results import IndexResult, SearchResult
 from .resolve import describe_id
 
 
 def search(query: str | None = None, *, repo: Repo | str | None = None, tags: Sequence[str] = (),
-           kind: str | None = None, framework: str | None = None, remote: str | None = None) -> LogResult:
-    """The newest version of every artifact matching all the given conditions.
+           kind: str | None = None, framework: str | None = None, task: str | None = None,
+           license: str | None = None, author: str | None = None, remote: str | None = None,
+           limit: int | None = 100) -> SearchResult:
+    """The newest version of every artifact matching all the given conditions, best match first.
 
-    *query* words must all appear (case-insensitively) in the name, path, kind,
-    description, license, authors or tags. With *remote*, its records are
-    fetched first, so artifacts not yet pulled are found too.
+    Each word of *query* must begin a word of the name, path, kind or a metadata value
+    (description, tags, authors, license, task, domain, framework, citation), ignoring
+    case and accents. *tags* match version tags or metadata tags; *license* is one SPDX
+    id of the license expression; *author* a name or an ORCID iD. With *remote*, its
+    records are fetched first and only the artifacts it holds are found. At most
+    *limit* versions are returned (None: all); ``total`` counts every match.
 
     Raises:
         RemoteNotFoundError, RemoteError (with *remote*).
     """
     r = open_repo(repo)
+    names = None
     if remote:
+        from ..remotes.connect import open_remote
+        from ..remotes.sync import read_remote_refs
         from .pull import fetch
 
         fetch(repo=r, remote=remote)
-    words = (query or "").lower().split()
-    hits = []
-    for ref in r.refs.all():
-        if not ref.head or (kind and ref.kind != kind) or not set(tags) <= set(ref.tags):
-            continue
-        info = describe_id(r, ref, ref.head)
-        if framework and info.metadata.get("framework") != framework:
-            continue
-        text = " ".join([info.artifact, info.path, info.kind, *ref.tags,
-                         *(" ".join(v) if isinstance(v, list) else str(v) for v in info.metadata.values())])
-        if all(word in text.lower() for word in words):
-            hits.append(info)
-    return LogResult(hits)
+        names = {ref.name for ref in read_remote_refs(open_remote(r, remote))}
+    hits = r.catalog.search(query, tags=tags, kind=kind, framework=framework, task=task, license=license,
+                            author=author, names=names)
+    versions = []
+    for name in hits if limit is None else hits[:limit]:
+        ref = r.refs.get(name)
+        versions.append(describe_id(r, ref, ref.head))
+    return SearchResult(versions, total=len(hits))
+
+
+def index_rebuild(*, repo: Repo | str | None = None) -> IndexResult:
+    """Build the catalog again from the refs and records (it rebuilds itself when missing or unreadable)."""
+    r = open_repo(repo)
+    with r.lock:
+        return IndexResult(artifacts=r.catalog.rebuild())

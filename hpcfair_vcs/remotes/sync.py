@@ -20,7 +20,7 @@ from ..fileio.tmpfiles import remove_stale_tmp, tmp_name
 from ..errors import CorruptRecordError, HpcfairError, RefusedFileError, RemoteError
 from ..progress import Advance, ignore
 from ..storage.spares import SpareCopies
-from ..storage.records import RECORD_TYPES, ProvenanceRecord, VersionRecord
+from ..storage.records import RECORD_TYPES, ProvenanceRecord, VersionRecord, metadata_history
 from ..storage.refs import NAME_RE, ArtifactRef
 from ..repo import Repo
 from ..storage.tree import is_tree
@@ -311,24 +311,40 @@ def _put_json(repo: Repo, remote: Remote, doc: object, path: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def merge_refs(ours: ArtifactRef | None, theirs: ArtifactRef) -> ArtifactRef:
-    """Our versions first, then theirs that we lack; our tags win; our metadata wins."""
+def merge_refs(ours: ArtifactRef | None, theirs: ArtifactRef, repo: Repo | None = None) -> ArtifactRef:
+    """Our versions first, then theirs that we lack; our tags win. Metadata (the artifact's and each
+    version's own): the record that replaced the other wins, as the history in *repo* says; when the two
+    changed apart ours wins, and theirs is kept when *repo* does not hold it (it cannot be compared)."""
     if ours is None:
         return ArtifactRef.from_dict(theirs.to_dict())
     merged = ArtifactRef.from_dict(ours.to_dict())
     merged.versions += [v for v in theirs.versions if v not in merged.versions]
     for tag, version in theirs.tags.items():
         merged.tags.setdefault(tag, version)
-    merged.metadata = merged.metadata or theirs.metadata
+    merged.metadata = newer_metadata(repo, merged.metadata, theirs.metadata)
+    for version, metadata in theirs.version_metadata.items():
+        merged.version_metadata[version] = newer_metadata(repo, merged.version_metadata.get(version), metadata)
     return merged
 
 
+def newer_metadata(repo: Repo | None, ours: str | None, theirs: str | None) -> str | None:
+    """Of two metadata record ids, the one whose history holds the other; see :func:`merge_refs`."""
+    if ours is None or theirs is None or ours == theirs:
+        return ours or theirs
+    if repo is None or not repo.records.exists(theirs):
+        return theirs
+    if ours in metadata_history(repo.records, theirs):
+        return theirs
+    return ours
+
+
 def records_needed(repo: Repo, refs: Iterable[ArtifactRef]) -> set[str]:
-    """Record ids that *refs* name, directly or through their versions, and that exist locally."""
+    """Record ids that *refs* name, directly or through their versions, and that exist locally (metadata
+    with its history)."""
     needed: set[str] = set()
     for ref in refs:
-        if ref.metadata and repo.records.exists(ref.metadata):
-            needed.add(ref.metadata)
+        for metadata in {ref.metadata, *ref.version_metadata.values()} - {None}:
+            needed.update(metadata_history(repo.records, metadata))
         for version_id in ref.versions:
             if repo.records.exists(version_id):
                 needed |= {version_id} | {i for i in linked_records(repo, version_id) if repo.records.exists(i)}

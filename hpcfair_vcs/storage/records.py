@@ -13,7 +13,7 @@ import json
 import os
 import re
 from datetime import datetime, timezone
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -104,7 +104,12 @@ class VersionRecord(Record):
 
 @dataclass
 class MetadataRecord(Record):
-    """Descriptive metadata (the HPCFair 'Findable' part)."""
+    """Descriptive metadata (the HPCFair 'Findable' part); keys and values: metadata/schema.py.
+
+    Each change is a new record naming the one it replaced (``previous``), so metadata
+    has a history that travels with push and pull. The keys added with that history are
+    left out of the record's bytes while empty, so older records keep their ids.
+    """
 
     TYPE = "metadata"
     name: str
@@ -114,15 +119,52 @@ class MetadataRecord(Record):
     authors: list[str] = field(default_factory=list)
     framework: str = ""  # torch | tensorflow | sklearn | onnx, for models
     signature: dict[str, Any] = field(default_factory=dict)  # onnx_io.signature.Signature as a dict
+    tags: list[str] = field(default_factory=list)
+    task: str = ""
+    domain: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)  # name -> number
+    training_dataset: str = ""  # a PID
+    citation: str = ""
+    funding: list[str] = field(default_factory=list)
+    previous: str | None = None  # the record this one replaced
+    changed: str = ""  # when (ISO 8601, UTC), for a record that replaced another
+
+    OPTIONAL = ("tags", "task", "domain", "metrics", "training_dataset", "citation", "funding", "previous", "changed")
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = super().to_dict()
+        return {k: v for k, v in doc.items() if k not in self.OPTIONAL or v}
+
+    def revised(self, previous: str | None, **changes: Any) -> "MetadataRecord":
+        """This metadata with *changes*, as a record that replaces the one with id *previous*; itself when
+        nothing changes (so that an unchanged add or conversion writes no new record)."""
+        if all(getattr(self, key) == value for key, value in changes.items()):
+            return self
+        return replace(self, **changes, previous=previous, changed=utc_now())
 
     def check(self) -> None:
+        texts = (self.description, self.license, self.framework, self.task, self.domain, self.training_dataset,
+                 self.citation, self.changed)
         refuse_bad_fields([
             (not isinstance(self.name, str) or not NAME_RE.fullmatch(self.name), "name"),
             (self.kind not in KINDS, "kind"),
-            (not all(isinstance(v, str) for v in (self.description, self.license, self.framework)), "description"),
-            (not is_str_list(self.authors), "authors"),
+            (not all(isinstance(v, str) for v in texts), "description"),
+            (not is_str_list(self.authors) or not is_str_list(self.tags) or not is_str_list(self.funding), "authors"),
             (not _is_signature(self.signature), "signature"),
+            (not isinstance(self.metrics, dict) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                for k, v in self.metrics.items()), "metrics"),
+            (self.previous is not None and not is_record_id(self.previous), "previous"),
         ])
+
+
+def metadata_history(records: "RecordStore", record_id: str | None, limit: int = 100_000) -> list[str]:
+    """*record_id* and the metadata records it replaced, newest first, as far as they are stored here."""
+    chain: dict[str, None] = {}
+    while record_id and record_id not in chain and len(chain) < limit and records.exists(record_id):
+        chain[record_id] = None
+        record_id = records.get(record_id, MetadataRecord).previous
+    return list(chain)
 
 
 def _is_signature(value: Any) -> bool:

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..fileio.files import atomic_write
 from ..errors import ArtifactNotFoundError, CorruptRecordError, InvalidNameError, StaleRefError
@@ -54,10 +54,15 @@ class ArtifactRef:
     versions: list[str] = field(default_factory=list)  # version ids, oldest first
     tags: dict[str, str] = field(default_factory=dict)  # tag -> version id
     metadata: str | None = None  # current MetadataRecord id
+    version_metadata: dict[str, str] = field(default_factory=dict)  # version id -> its own MetadataRecord id
 
     @property
     def head(self) -> str | None:
         return self.versions[-1] if self.versions else None
+
+    def metadata_of(self, version_id: str | None) -> str | None:
+        """The metadata record that holds for *version_id*: its own if it was given one, else the artifact's."""
+        return self.version_metadata.get(version_id or "") or self.metadata
 
     def number_of(self, version_id: str) -> int:
         return self.versions.index(version_id) + 1
@@ -66,7 +71,10 @@ class ArtifactRef:
         return sorted(tag for tag, vid in self.tags.items() if vid == version_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        doc = asdict(self)
+        if not self.version_metadata:
+            del doc["version_metadata"]  # as refs were before versions could have metadata of their own
+        return doc
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> "ArtifactRef":
@@ -83,6 +91,8 @@ class ArtifactRef:
             (tags is None or not all(isinstance(t, str) and NAME_RE.fullmatch(t) and is_record_id(v)
                                      for t, v in tags.items()), "tags"),
             (ref.metadata is not None and not is_record_id(ref.metadata), "metadata"),
+            (not isinstance(ref.version_metadata, dict) or not all(
+                is_record_id(v) and is_record_id(m) for v, m in ref.version_metadata.items()), "version_metadata"),
         ]
         refuse_bad_fields(problems)
         return ref
@@ -94,6 +104,8 @@ class RefStore:
     def __init__(self, root: Path, tmp_dir: Path) -> None:
         self.dir = Path(root) / "artifacts"
         self.tmp_dir = Path(tmp_dir)
+        # told (name, the refs folder's mtime before) after each write and delete: the catalog listens
+        self.on_change: Callable[[str, int | None], None] | None = None
 
     def _path(self, name: str) -> Path:
         return self.dir / f"{check_name(name)}.json"
@@ -124,9 +136,6 @@ class RefStore:
     def all(self) -> list[ArtifactRef]:
         return [self.get(name) for name in self.names()]
 
-    def by_path(self, relpath: str) -> ArtifactRef | None:
-        return next((ref for ref in self.all() if ref.path == relpath), None)
-
     def write(self, ref: ArtifactRef, expected_head: str | None) -> None:
         """Replace the ref if its head is still *expected_head* (call under the repo lock).
 
@@ -139,10 +148,24 @@ class RefStore:
             raise StaleRefError(f"artifact {ref.name!r} changed while this command ran")
         self.dir.mkdir(parents=True, exist_ok=True)
         data = json.dumps(ref.to_dict(), sort_keys=True, indent=1).encode()
+        before = self._folder_mtime()
         atomic_write(self._path(ref.name), data, tmp_dir=self.tmp_dir)
+        self._changed(ref.name, before)
 
     def delete(self, name: str) -> None:
+        before = self._folder_mtime()
         try:
             os.unlink(self._path(name))
         except FileNotFoundError:
             raise ArtifactNotFoundError(f"no artifact named {name!r}", name=name) from None
+        self._changed(name, before)
+
+    def _folder_mtime(self) -> int | None:
+        try:
+            return os.stat(self.dir).st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def _changed(self, name: str, before: int | None) -> None:
+        if self.on_change is not None:
+            self.on_change(name, before)

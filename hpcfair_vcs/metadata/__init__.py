@@ -1,0 +1,1 @@
+"""The metadata schema of models and datasets: its keys, their types, and the identifiers they hold."""
