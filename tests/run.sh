@@ -33,7 +33,7 @@ pip_install() { quiet "$1/bin/python" -m pip install -q --disable-pip-version-ch
 # that need no framework and no server. HPCFAIR_TEST_MINIMUMS=0 leaves this run out.
 if [ "${HPCFAIR_TEST_MINIMUMS:-1}" != 0 ]; then
   [ -x .venv-min/bin/python ] || "$PYTHON" -m venv .venv-min
-  pip_install .venv-min -c tests/constraints-min.txt -e . "pytest>=8" "pytest-timeout>=2.3" "pyte>=0.8.2" "hypothesis>=6.100" "import-linter>=2.1"
+  pip_install .venv-min -c tests/constraints-min.txt -e . "pytest>=8" "pytest-timeout>=2.3" "pyte>=0.8.2" "hypothesis>=6.100" "import-linter>=2.1" "prov>=2.1,<4"
   echo "tests/run.sh: the core tests at the declared minimum versions (.venv-min)"
   .venv-min/bin/python -m pytest -p no:cacheprovider -q -m "not servers and not frameworks"
 fi
