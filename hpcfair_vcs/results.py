@@ -443,6 +443,16 @@ class LineageResult(Result):
 
 
 @dataclass
+class ExportResult(Result):
+    format: str
+    artifact: str
+    version: int
+    pid: str
+    output: str  # the folder written
+    files: list[str] = field(default_factory=list)  # what it holds, relative
+
+
+@dataclass
 class IndexResult(Result):
     artifacts: int  # how many the rebuilt catalog holds
 

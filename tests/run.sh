@@ -40,6 +40,9 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 pip_install .venv -e ".[test]"
+# The export formats' real validators (tests/validators.py), apart: roc-validator pins rich<14, import-linter needs 14
+[ -x .venv-validators/bin/python ] || "$PYTHON" -m venv .venv-validators
+pip_install .venv-validators "roc-validator==0.13.*" "rocrate==0.16.*" "mlcroissant==1.1.*" "datacite==1.4.*"
 .venv/bin/python -c "import hpcfair_vcs" # fail early when the install failed
 
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -1,4 +1,5 @@
-"""meta set | unset | show (metadata with history, docs/metadata.md) and fair-check (how FAIR, docs/fair.md)."""
+"""meta set | unset | show (metadata with history, docs/metadata.md), fair-check (how FAIR, docs/fair.md) and
+export (standard descriptions, docs/exports.md)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,21 @@ def _render_scores(result) -> None:
         for check in item.checks:
             if not check.passed:
                 click.echo(f"  missing  {check.principle:<14}{check.check:<18}{check.fix}")
+
+
+@click.command("export")
+@target_argument
+@click.option("--format", "fmt", required=True, type=click.Choice(["ro-crate", "croissant", "model-card", "datacite"]))
+@click.option("-o", "--output", required=True, type=click.Path(), help="A new (or empty) folder to write.")
+@json_option
+def export_cmd(target, fmt, output, as_json) -> None:
+    """Describe a version in a standard others read: RO-Crate, Croissant (datasets), a model card, DataCite JSON.
+
+    \b
+    Examples:
+      hpcfair export encoder --format ro-crate -o exported/encoder-crate
+      hpcfair export digits@2 --format croissant -o exported/digits
+      hpcfair export encoder --format datacite -o exported/doi
+    """
+    emit(api.export(target, format=fmt, output=output), as_json,
+         lambda r: click.echo(f"wrote {r.artifact} v{r.version} as {r.format} to {r.output} ({len(r.files)} files)"))
