@@ -29,6 +29,11 @@ fi
 PYTHON=${PYTHON:-python3}
 pip_install() { quiet "$1/bin/python" -m pip install -q --disable-pip-version-check "${@:2}"; }
 
+# The export formats' real validators (tests/validators.py), for both runs below; apart, because
+# roc-validator pins rich<14 and import-linter needs 14
+[ -x .venv-validators/bin/python ] || "$PYTHON" -m venv .venv-validators
+pip_install .venv-validators "roc-validator==0.13.*" "rocrate==0.16.*" "mlcroissant==1.1.*" "datacite==1.4.*"
+
 # The lowest versions pyproject.toml declares (tests/constraints-min.txt), proven on the tests
 # that need no framework and no server. HPCFAIR_TEST_MINIMUMS=0 leaves this run out.
 if [ "${HPCFAIR_TEST_MINIMUMS:-1}" != 0 ]; then
@@ -40,9 +45,6 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 pip_install .venv -e ".[test]"
-# The export formats' real validators (tests/validators.py), apart: roc-validator pins rich<14, import-linter needs 14
-[ -x .venv-validators/bin/python ] || "$PYTHON" -m venv .venv-validators
-pip_install .venv-validators "roc-validator==0.13.*" "rocrate==0.16.*" "mlcroissant==1.1.*" "datacite==1.4.*"
 .venv/bin/python -c "import hpcfair_vcs" # fail early when the install failed
 
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
