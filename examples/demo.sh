@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hpcfair's main demo, the paper's workflow end to end:
 #   1. version models and a dataset inside a git repository; every model becomes ONNX with a parity proof;
+#      describe, trace (W3C PROV), search, score (FAIR) and export them (RO-Crate, Croissant);
 #   2. model collaboration: a PyTorch encoder and a Keras decoder, trained for a few seconds, composed
 #      into one ONNX model, run with onnxruntime and compared with the native models
 #      (examples/encoder_decoder/run.sh).
@@ -70,6 +71,15 @@ step hpcfair log classifier
 printf '\n\033[1m$ hpcfair show classifier.onnx --json  # its runtime snapshot'"'"'s hyper-parameters\033[0m\n'
 hpcfair show classifier.onnx --json | python -c "import json, sys; print(json.load(sys.stdin)['provenance']['runtime']['hyperparameters'])"
 step hpcfair verify   # what a CI pipeline runs (docs/ci.md)
+
+echo; echo "# FAIR: describe the model, trace where it came from, find it, score it, export it in standard formats"
+step hpcfair meta set classifier task=image-classification training_dataset=digits "tags=[mnist, digits]" \
+  "citation=hpcfair demo, 2026"
+step hpcfair lineage classifier.onnx
+step hpcfair search digit --kind model
+step hpcfair fair-check classifier
+step hpcfair export classifier --format ro-crate -o "$WORK-exports/classifier-crate"
+step hpcfair export digits --format croissant -o "$WORK-exports/digits-croissant"   # (outside the git work tree)
 
 echo; echo "# go back to the baseline commit (the post-checkout hook restores its model), then lose the data"
 echo "# folder and restore it"
