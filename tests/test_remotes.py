@@ -415,7 +415,9 @@ def test_big_files_through_a_local_folder_go_straight_to_disk_and_check_out_from
     os.chmod(path, 0o644)
     with open(path, "r+b") as fobj:
         fobj.seek(BYPASS_FROM)
-        fobj.write(b"X")
+        byte = fobj.read(1)
+        fobj.seek(BYPASS_FROM)
+        fobj.write(bytes([byte[0] ^ 0xFF]))  # a byte that differs (writing "X" left it unchanged 1 run in 256)
     c = new_repo(tmp_path / "c")
     connect(c, spec)
     result = api.pull(["big", "other"], repo=c)
@@ -463,7 +465,9 @@ def test_a_big_object_is_streamed_verified_and_checked_out_in_one_pass(tmp_path,
     os.chmod(path, 0o644)
     with open(path, "r+b") as fobj:
         fobj.seek(BYPASS_FROM // 2)
-        fobj.write(b"X")
+        byte = fobj.read(1)
+        fobj.seek(BYPASS_FROM // 2)
+        fobj.write(bytes([byte[0] ^ 0xFF]))  # surely another byte
     c = new_repo(tmp_path / "c")
     connect(c, remote_spec)
     result = api.pull(["big"], repo=c)
