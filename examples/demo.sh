@@ -2,7 +2,10 @@
 # hpcfair's main demo, the paper's workflow end to end:
 #   1. version models and a dataset inside a git repository; every model becomes ONNX with a parity proof;
 #      describe, trace (W3C PROV), search, score (FAIR) and export them (RO-Crate, Croissant);
-#   2. model collaboration: a PyTorch encoder and a Keras decoder, trained for a few seconds, composed
+#   2. reproducible runs (Podman): the pinned runtime image built offline, the encoder run in it
+#      (bit-identical to the host), a job that trains a digit head on the encoder in it, with provenance
+#      (examples/containers/run.sh; needs root: installs podman, runc and debootstrap);
+#   3. model collaboration: a PyTorch encoder and a Keras decoder, trained for a few seconds, composed
 #      into one ONNX model, run with onnxruntime and compared with the native models
 #      (examples/encoder_decoder/run.sh).
 #   bash examples/demo.sh            # installs hpcfair with its PyTorch, TensorFlow and scikit-learn extras
@@ -92,6 +95,9 @@ step hpcfair checkout
 step hpcfair status
 step hpcfair fsck
 echo; echo "Versioning demo finished in $WORK"
+
+echo; echo "# Reproducible runs: the runtime image, inference and a job in it (Podman)"
+bash "$HERE/examples/containers/run.sh"
 
 echo; echo "# Model collaboration: a PyTorch encoder + a Keras decoder = one ONNX model"
 bash "$HERE/examples/encoder_decoder/run.sh"

@@ -24,6 +24,8 @@ VERBS = {
     "infer": "infer", "load_model": "infer", "load_dataset": "infer", "compose": "compose",
     "optimize": "optimize", "verify": "verify", "meta_set": "meta", "meta_unset": "meta", "meta_show": "meta",
     "fair_check": "fair", "index_rebuild": "search", "lineage": "lineage", "export": "export",
+    "image_build": "images", "image_list": "images", "image_export": "images", "image_import": "images",
+    "run_job": "job",
     "hooks_install": "hpcfair_vcs.githooks.install:install", "hooks_uninstall": "hpcfair_vcs.githooks.install:uninstall",
     "hooks_status": "hpcfair_vcs.githooks.install:status", "hooks_run": "hpcfair_vcs.githooks.run:run",
     "run_task": "hpcfair_vcs.tasks.runner:run", "HPCFair": "hpcfair_vcs.tasks.runner:HPCFair",

@@ -76,6 +76,33 @@ def _type_names(value: Any) -> list[str]:
         raise ValueError("a list of type names such as xgboost.core.Booster")
     return list(value)
 
+_IMAGE = re.compile(r"(sha256:)?[0-9a-f]{12,64}|[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9._-]{1,128})?")
+
+
+def _image_name(value: Any) -> str:
+    if not isinstance(value, str) or not _IMAGE.fullmatch(value):
+        raise ValueError("an image ID (hex) or name[:tag], as `hpcfair image list` shows")
+    return value
+
+
+def _program(value: Any) -> str:
+    if not isinstance(value, str) or not value or "\n" in value:
+        raise ValueError("a program name or path")
+    return value
+
+
+def _memory(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[1-9][0-9]*[kmg]?", value.lower()):
+        raise ValueError("a size such as 512m or 4g")
+    return value.lower()
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("a positive whole number")
+    return value
+
+
 # section -> key -> (validator, default)
 SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     "core": {
@@ -96,9 +123,18 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "require_remote": (_boolean, False),  # pre-push stops when there is no remote to push them to
         "pull": (_boolean, False),  # post-checkout/post-merge pull what is not stored here
     },
+    "container": {  # Podman (docs/containers.md)
+        "image": (_image_name, None),  # the runtime image (ID or tag); default: the one built for this host
+        "podman": (_program, "podman"),  # the podman program (local-only: see LOCAL_ONLY_SETTINGS)
+        "containers_conf": (_one_of("hpcfair", "system"), "hpcfair"),  # hpcfair's containers.conf, or podman's own
+        "memory": (_memory, "4g"),  # memory limit of each container
+        "cpus": (_positive_number, None),  # CPU limit (default: all the host's)
+        "pids_limit": (_positive_int, 4096),
+    },
 }
 # Settings a committed config.yaml may not hold (it comes with a clone): why, for the error.
-LOCAL_ONLY_SETTINGS = {("convert", "trust_types"): "lets model files build the types it names"}
+LOCAL_ONLY_SETTINGS = {("convert", "trust_types"): "lets model files build the types it names",
+                       ("container", "podman"): "names a program to run"}
 
 # Sections whose keys are names the user chooses; each holds a mapping of options
 # that the section's own module validates (remotes: DVC's remote schema).
@@ -163,6 +199,21 @@ def debug_enabled() -> bool:
 def repo_from_env() -> str | None:
     """``HPCFAIR_REPO`` names a repository to use instead of searching upwards."""
     return os.environ.get("HPCFAIR_REPO") or None
+
+
+def cache_dir() -> Path:
+    """hpcfair's per-user cache (``HPCFAIR_CACHE_DIR``, else ``$XDG_CACHE_HOME/hpcfair``): image build inputs."""
+    explicit = os.environ.get("HPCFAIR_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "hpcfair"
+
+
+def child_env(extra: dict[str, str] | None = None, *, clean: bool = False) -> dict[str, str]:
+    """The environment for a child process: this one's (or, *clean*, just PATH) plus *extra*."""
+    base = {"PATH": os.environ.get("PATH", os.defpath)} if clean else dict(os.environ)
+    return {**base, **(extra or {})}
 
 
 def user_config_path() -> Path:

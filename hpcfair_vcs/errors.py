@@ -37,6 +37,7 @@ class HpcfairError(Exception):
 
     exit_code = EXIT_USER
     default_hint = ""
+    details = ""  # lines shown above the one-line error (a failed container's stderr tail); "details" in --json
 
     def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
         super().__init__(message)
@@ -55,8 +56,11 @@ class HpcfairError(Exception):
         return self.message + (f" (hint: {self.hint})" if self.hint else "")
 
     def to_dict(self) -> dict:
-        return {"error": type(self).__name__, "message": self.message,
-                "hint": self.hint, "exit_code": self.exit_code, **self.fields}
+        doc = {"error": type(self).__name__, "message": self.message,
+               "hint": self.hint, "exit_code": self.exit_code, **self.fields}
+        if self.details:
+            doc["details"] = self.details
+        return doc
 
 
 # --- user errors (exit 1) -------------------------------------------------
@@ -268,6 +272,28 @@ class DeviceUnavailableError(EnvironmentMissingError):
     """The requested accelerator is not usable here."""
 
     default_hint = "install onnxruntime-gpu on a machine with CUDA, or use --device cpu (or auto to fall back)"
+
+
+class PodmanMissingError(EnvironmentMissingError):
+    """Containers were asked for and podman is not installed."""
+
+    default_hint = ("install podman and runc: apt-get install podman runc (Debian/Ubuntu), dnf install podman "
+                    "(Fedora/RHEL); docs/containers.md")
+
+
+class ImageNotFoundError(EnvironmentMissingError):
+    """No runtime image to run in, or the one named is not in podman's storage."""
+
+    default_hint = "build one: hpcfair image build (or load one: hpcfair image import FILE)"
+
+
+class ContainerFailedError(HpcfairError):
+    """A container (inference or a job) exited non-zero, was killed, or timed out; nothing was stored.
+
+    ``returncode`` is the container's exit code; ``details`` the tail of its stderr.
+    """
+
+    returncode: int = -1
 
 
 class MissingDependencyError(EnvironmentMissingError, ImportError):

@@ -22,7 +22,7 @@ def run(argv: Sequence[str | os.PathLike], *, timeout: float | None = None, cwd:
     args = [os.fspath(a) for a in argv]
     label = what or os.path.basename(args[0])
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=cwd,
+        done = subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=timeout, cwd=cwd,
                               env=dict(env) if env is not None else None, check=False)
     except FileNotFoundError:
         raise CommandFailedError(f"{label}: {args[0]} is not installed", argv=args, returncode=127,

@@ -569,11 +569,64 @@ class InferResult(Result):
     output: str | None = None
     outputs: dict[str, OutputInfo] = field(default_factory=dict)  # what was written to *output*
     arrays: dict[str, Any] = field(default_factory=dict, repr=False)  # name -> array (not in --json)
+    container: ContainerInfo | None = None  # where it ran, with --container
+    added: AddedItem | None = None  # the output stored as a dataset version, with --add
 
     def to_dict(self) -> dict[str, Any]:
         doc = super().to_dict()
         del doc["arrays"]
+        for key in ("container", "added"):
+            if getattr(self, key) is None:
+                del doc[key]
         return doc
+
+
+@dataclass
+class ContainerInfo(Part):
+    """The pinned image a step ran in, and what ran inside it."""
+
+    image: str  # the image ID (64 hex digits)
+    image_name: str
+    python: str
+    packages: dict[str, str]  # inside the image: numpy, onnxruntime, the runner
+
+
+@dataclass
+class ImageInfo(Part):
+    """An hpcfair runtime image in podman's storage."""
+
+    id: str
+    names: list[str]
+    pins: dict[str, Any]  # python, packages, base, wheels (file -> sha256), runner
+    size: int
+    created: str
+
+
+@dataclass
+class ImageResult(Result):
+    """``image build`` / ``export`` / ``import``: the image and what was done with it."""
+
+    action: str  # built | exported | imported
+    image: ImageInfo
+    seconds: float
+    archive: str | None = None
+
+
+@dataclass
+class ImageListResult(Result):
+    images: list[ImageInfo] = field(default_factory=list)
+
+
+@dataclass
+class JobResult(Result):
+    """A job run in a container, and the versions its outputs became."""
+
+    command: list[str]
+    container: ContainerInfo
+    seconds: float
+    inputs: list[str]  # NAME@N (PID) of each mounted artifact
+    outputs: list[AddedItem] = field(default_factory=list)
+    log: str = ""  # the tail of the job's stdout
 
 
 @dataclass

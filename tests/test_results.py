@@ -18,6 +18,7 @@ OPEN_MAPPINGS = {
     ("RuntimeInfo", "hardware"), ("RuntimeInfo", "hyperparameters"), ("DerivedResult", "checks"),
     ("ConversionOutcome", "about"), ("RemoteInfo", "options"), ("InferResult", "arrays"),
     ("LoadedResult", "description"), ("MetaResult", "metadata"), ("LineageNode", "attributes"),
+    ("ContainerInfo", "packages"), ("ImageInfo", "pins"),
 }
 
 

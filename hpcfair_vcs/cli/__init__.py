@@ -10,6 +10,7 @@ from ..version import __version__
 from ._common import HandledGroup
 from .history_cmds import lineage_cmd, log_cmd, search_cmd, show_cmd, tag_cmd
 from .hook_cmds import hooks_cmd
+from .image_cmds import image_cmd
 from .maintenance_cmds import fsck_cmd, gc_cmd, index_cmd, verify_cmd
 from .meta_cmds import export_cmd, fair_check_cmd, meta_cmd
 from .model_cmds import compose_cmd, convert_cmd, infer_cmd, optimize_cmd
@@ -46,5 +47,6 @@ def main(directory: str | None) -> None:
 
 for command in (init_cmd, add_cmd, status_cmd, checkout_cmd, remove_cmd, log_cmd, show_cmd, tag_cmd,
                 gc_cmd, fsck_cmd, verify_cmd, search_cmd, convert_cmd, infer_cmd, compose_cmd, optimize_cmd, run_cmd,
-                remote_cmd, push_cmd, pull_cmd, fetch_cmd, hooks_cmd, meta_cmd, fair_check_cmd, index_cmd, lineage_cmd, export_cmd):
+                remote_cmd, push_cmd, pull_cmd, fetch_cmd, hooks_cmd, meta_cmd, fair_check_cmd, index_cmd, lineage_cmd, export_cmd,
+                image_cmd):
     main.add_command(command)

@@ -70,6 +70,8 @@ def report_error(exc: BaseException, as_json: bool = False) -> int:
                 "(hint: run again with HPCFAIR_DEBUG=1 for the traceback, and report it)")
         payload = {"error": type(exc).__name__, "message": str(exc), "hint": "HPCFAIR_DEBUG=1",
                    "exit_code": code}
+    for detail in (getattr(exc, "details", "") or "").splitlines():
+        click.echo(f"hpcfair:   | {detail}", err=True)
     click.echo(f"hpcfair: error: {line}", err=True)
     if as_json:
         click.echo(json.dumps(payload, sort_keys=True))

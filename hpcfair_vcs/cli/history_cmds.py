@@ -94,6 +94,8 @@ def _provenance_rows(p) -> list[tuple[str, str]]:
         rows.append(("runtime", f"{runtime.python}, {runtime.platform['system']} "
                      f"{runtime.platform['machine']}, {hw['cpus']} x {hw['cpu']}"
                      + (f", GPUs: {', '.join(hw['gpus'])}" if hw["gpus"] else ", no GPU")))
+        if runtime.platform.get("container_image"):
+            rows.append(("image", f"{runtime.platform['container_image']} ({runtime.platform.get('image_name') or '-'})"))
         if runtime.hyperparameters:
             rows.append(("hyperparams", ", ".join(f"{k}={v}" for k, v in runtime.hyperparameters.items())))
     return rows

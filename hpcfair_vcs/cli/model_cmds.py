@@ -110,6 +110,21 @@ def signature_line(tensors) -> str:
     return ", ".join(f"{t.name}[{','.join(str(d) for d in t.shape)}] {t.dtype}" for t in tensors) or "-"
 
 
+def container_options(command):
+    """--container, --image, --memory, --gpus: running in the pinned runtime image (docs/containers.md)."""
+    for option in reversed([
+        click.option("--container", is_flag=True, help="Run inside the runtime image under Podman "
+                     "(no network, read-only inputs, non-root)."),
+        click.option("--image", metavar="ID|NAME", help="The runtime image (default: container.image, else the "
+                     "one `hpcfair image build` made for this host); implies --container."),
+        click.option("--memory", metavar="SIZE", help="The container's memory limit, e.g. 2g (default: "
+                     "container.memory, 4g)."),
+        click.option("--gpus", metavar="all|0,1", help="NVIDIA GPUs passed in through CDI; implies --container."),
+    ]):
+        command = option(command)
+    return command
+
+
 @click.command("infer")
 @click.argument("target", metavar="ARTIFACT|PID|PATH")
 @click.option("--input", "input_", required=True, metavar="FILE|DATASET",
@@ -120,8 +135,12 @@ def signature_line(tensors) -> str:
               help="auto: CUDA when onnxruntime-gpu can use it, else the CPU with a warning.")
 @click.option("--batch-size", type=click.IntRange(1), help="Rows per onnxruntime call (default 1024).")
 @click.option("--threads", type=click.IntRange(1), help="onnxruntime intra-op threads.")
+@click.option("--add", "add_as", metavar="NAME", help="Store the --output file as a version of dataset NAME, its "
+              "provenance naming the model, the input and (with --container) the image.")
+@container_options
 @json_option
-def infer_cmd(target, input_, output, device, batch_size, threads, as_json) -> None:
+def infer_cmd(target, input_, output, device, batch_size, threads, add_as, container, image, memory, gpus,
+              as_json) -> None:
     """Run a model (its ONNX form, with onnxruntime) on input arrays.
 
     Inputs are checked against the model's signature (names, dtypes, shapes)
@@ -132,13 +151,15 @@ def infer_cmd(target, input_, output, device, batch_size, threads, as_json) -> N
       hpcfair infer encoder --input digits.npy --output codes.npz
       hpcfair infer classifier.onnx --input data/test.csv
       hpcfair infer composed --input sample.npz --device auto --batch-size 256
+      hpcfair infer encoder --input digits.npy -o codes.npz --container   # in the pinned runtime image
     """
     import warnings
 
     with warnings.catch_warnings(record=True) as caught, progress_bar(as_json) as progress:
         warnings.simplefilter("always", RuntimeWarning)
         result = api.infer(target, input=input_, output=output, device=device, batch_size=batch_size,
-                           threads=threads, progress=progress)
+                           threads=threads, progress=progress, container=container or bool(image or gpus),
+                           image=image, memory=memory, gpus=gpus, add_as=add_as)
     for warning in caught:
         click.echo(f"hpcfair: warning: {warning.message}", err=True)
     emit(result, as_json, render_infer)
@@ -149,8 +170,13 @@ def render_infer(r) -> None:
 
     rows = f"{r.rows} rows" if r.rows else "one sample"
     click.echo(f"ran {r.model} ({short(r.pid)}) on {r.input}: {rows}, {r.device}")
+    if r.container:
+        click.echo(f"  in image {r.container.image[:12]} ({r.container.image_name}): {r.container.python}, "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(r.container.packages.items())))
     if r.output:
         click.echo(f"wrote {', '.join(r.outputs)} to {r.output}")
+        if r.added:
+            click.echo(f"added {r.added.path} as {r.added.artifact} v{r.added.version} {short(r.added.pid)}")
     else:
         for line in summary(list(r.arrays), list(r.arrays.values())):
             click.echo(line)

@@ -23,7 +23,7 @@ from ..version import __version__
 from ..worktree import pointer as pointer_mod
 from ..fileio.tmpfiles import remove_stale_tmp
 from ..errors import NameConflictError, NestedArtifactError, UnreadableFileError, UsageError
-from ..storage.records import MetadataRecord, VersionRecord, pid_of, utc_now
+from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of, utc_now
 from ..storage.refs import KINDS, ArtifactRef, check_name, check_tag
 from ..repo import Repo, open_repo
 from ..results import AddedItem, AddResult, SameContent
@@ -60,7 +60,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         convert: bool | None = None, framework: str = "auto", inputs: Sequence[str] = (), outputs: Sequence[str] = (),
         model_class: str | None = None, model_args: Mapping[str, Any] | None = None,
         trust_pickle: bool = False, opset: int | None = None, params: Mapping[str, Any] | None = None,
-        trust_types: Sequence[str] = (),
+        trust_types: Sequence[str] = (), provenance: ProvenanceRecord | None = None,
         ) -> AddResult:
     """Track *paths* (files or folders) as artifacts; one version each when content changed.
 
@@ -69,6 +69,7 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
     ONNX (unless *convert* is False, or None and ``convert.auto`` is off); the
     outcome is in each item's ``conversion``: a failed conversion never undoes
     the add. The conversion options are those of ``hpcfair convert``.
+    *provenance* (a job's) is recorded with each new version made.
 
     Raises:
         UsageError: ``name`` with several paths, or an unknown kind.
@@ -105,7 +106,8 @@ def add(paths: Sequence[str | os.PathLike], *, repo: Repo | str | None = None, n
         finally:
             for content in contents:
                 r.store.discard(content.staged)
-        items = [_record(r, content, plan, kind, tags, description, license, list(authors))
+        made_by = r.records.put(provenance) if provenance is not None else None
+        items = [_record(r, content, plan, kind, tags, description, license, list(authors), made_by)
                  for content, plan in zip(contents, plans)]
     r.state.flush()
     if convert if convert is not None else r.config["convert"]["auto"]:
@@ -244,7 +246,7 @@ def _stage_folder(r: Repo, path: Path, relpath: str, files: list[WalkedFile], re
 
 def _record(r: Repo, content: _Content, plan: tuple[str, ArtifactRef | None, pointer_mod.Pointer | None],
             kind: str | None, tags: Sequence[str], description: str | None, license: str | None,
-            authors: list[str]) -> AddedItem:
+            authors: list[str], provenance: str | None = None) -> AddedItem:
     """Write the version record, the ref (compare-and-swap), the pointer and .gitignore."""
     name, ref, old_pointer = plan
     ref = r.refs.find(name) if ref is None else ref
@@ -264,7 +266,7 @@ def _record(r: Repo, content: _Content, plan: tuple[str, ArtifactRef | None, poi
             artifact=name, kind=chosen_kind, number=number,
             object={"oid": content.oid, "size": content.size, "nfiles": content.nfiles},
             path=content.relpath, parent=parent_id, created=utc_now(),
-            tool={"name": "hpcfair", "version": __version__}, metadata=ref.metadata)
+            tool={"name": "hpcfair", "version": __version__}, metadata=ref.metadata, provenance=provenance)
         ref.versions.append(r.records.put(record))
     version_id = ref.versions[-1]
     for tag in tags:

@@ -32,7 +32,7 @@ from ..repo import Repo
 from ..results import AddedItem, ConversionOutcome, ConvertResult, Parity, SignatureInfo
 from ..runtime.arrays import read_arrays
 from ..storage.tree import is_tree
-from .derived import NewVersion, derived_forms, derived_name, derived_path, record_version, scratch_dir
+from .derived import NewVersion, derived_forms, is_derived_form, derived_name, derived_path, record_version, scratch_dir
 from .resolve import Resolved, require_model, resolve
 
 SUFFIX = ".onnx"
@@ -124,7 +124,7 @@ def onnx_version(r: Repo, source: Resolved, progress: Progress = SILENT) -> str:
 
 def is_onnx(r: Repo, source: Resolved) -> bool:
     """An ONNX file: added as one, or derived (converted, composed, optimized)."""
-    if source.record.path.endswith(SUFFIX) or source.record.provenance:
+    if source.record.path.endswith(SUFFIX) or is_derived_form(r, source.record):
         return True
     ref = source.ref
     return bool(ref and ref.metadata and r.records.get(ref.metadata, MetadataRecord).framework == "onnx")

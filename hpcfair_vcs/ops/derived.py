@@ -34,6 +34,23 @@ class NewVersion:
     metadata: MetadataRecord
 
 
+# The activities whose versions are forms hpcfair made of others (kept in the store, no pointer until checked
+# out). A job's outputs ("job") and stored inference results ("infer") are ordinary tracked artifacts that have
+# provenance too.
+DERIVED_ACTIVITIES = ("convert", "compose", "optimize")
+JOB = "job"
+INFER = "infer"
+
+
+def is_derived_form(repo: Repo, version: VersionRecord) -> bool:
+    """A form hpcfair made of another version (converted, composed, optimized), not a job's or infer's output."""
+    if not version.provenance:
+        return False
+    if not repo.records.exists(version.provenance):
+        return True
+    return repo.records.get(version.provenance, ProvenanceRecord).activity in DERIVED_ACTIVITIES
+
+
 def derived_name(source: str, suffix: str) -> str:
     return check_name(f"{source[: 128 - len(suffix)]}{suffix}")
 

@@ -15,7 +15,7 @@ from ..repo import Repo, open_repo
 from ..results import FairCheck, FairResult, FairScore
 from ..storage.records import MetadataRecord, ProvenanceRecord, VersionRecord, pid_of
 from ..storage.refs import ArtifactRef
-from .derived import derived_index
+from .derived import DERIVED_ACTIVITIES, derived_index, is_derived_form
 from .resolve import Resolved, resolve
 
 OPEN_FORMATS = {".csv", ".tsv", ".json", ".jsonl", ".txt", ".npy", ".npz", ".parquet", ".h5", ".hdf5", ".nc",
@@ -42,10 +42,14 @@ class _Subject:
 
     @property
     def is_onnx(self) -> bool:
-        return self.meta.framework == "onnx" or self.version.path.endswith(".onnx") or self.provenance is not None
+        return self.meta.framework == "onnx" or self.version.path.endswith(".onnx") or self._made_by_hpcfair
+
+    @property
+    def _made_by_hpcfair(self) -> bool:
+        return self.provenance is not None and self.provenance.activity in DERIVED_ACTIVITIES
 
     def onnx_provenance(self) -> ProvenanceRecord | None:
-        if self.provenance is not None:
+        if self._made_by_hpcfair:
             return self.provenance
         if not self.forms:
             return None
@@ -128,7 +132,7 @@ def fair_check(artifact: str | None = None, *, repo: Repo | str | None = None, m
 
 
 def _derived(r: Repo, ref: ArtifactRef) -> bool:
-    return bool(r.records.get(ref.head, VersionRecord).provenance)
+    return is_derived_form(r, r.records.get(ref.head, VersionRecord))
 
 
 def _versions_on_remote(r: Repo, name: str) -> set[str]:

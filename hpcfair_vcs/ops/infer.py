@@ -8,6 +8,8 @@ an ``.onnx`` file outside any repository runs as it is.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from ..repo import Repo, open_repo
 from ..results import InferResult, OutputInfo
 from ..runtime import arrays as arrays_mod
 from ..runtime import onnx as ort_runtime
+from ..onnx_io.signature import Signature
 from ..runtime.model import Model
 from ..storage.tree import is_tree
 from .conversion import onnx_version
@@ -34,51 +37,75 @@ def load_model(target: str | os.PathLike, *, repo: Repo | str | None = None, dev
         ArtifactNotFoundError, UsageError (a dataset), the conversion's errors when the ONNX
         form has to be made first, DeviceUnavailableError (exit 4).
     """
-    text = os.fspath(target)
-    if text.endswith(".onnx") and Path(text).is_file() and not _tracked(text, repo):
-        model = Model(name=Path(text).stem, pid=None, path=Path(text).resolve(), device=device, threads=threads)
-    else:
-        r = open_repo(repo)
-        model = _stored_model(r, _resolve_source(r, text), device, threads, progress)
+    model = _model_for(target, repo, device, threads, progress)
     model.session  # open it now: a device problem shows here, not at the first run
     return model
 
 
 def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | os.PathLike | None = None,
           repo: Repo | str | None = None, device: str = "cpu", batch_size: int | None = None,
-          threads: int | None = None, progress: Progress = SILENT) -> InferResult:
+          threads: int | None = None, progress: Progress = SILENT, container: bool = False,
+          image: str | None = None, memory: str | None = None, gpus: str | None = None,
+          add_as: str | None = None) -> InferResult:
     """Run *target* on the arrays in *input* (a file, or a dataset artifact); write *output* if given.
 
     The output format follows its suffix (.npz, .npy, .csv, .json). Nothing is
     written to *output* unless the whole run succeeds. *progress* sees the rows
     run (one phase, unit "row"), after a conversion's steps when the ONNX form is made first.
+    With *container*, the model runs in the runtime image (*image*, else ``container.image``,
+    else the one built for this host: image.choose) under Podman, with *memory* and *gpus* (docs/containers.md).
+    *add_as* stores the *output* file as a version of that dataset artifact, its provenance naming the
+    model, the input and (in a container) the image.
 
     Raises:
-        InputMismatchError, InputFileError (exit 1), UsageError, DeviceUnavailableError (exit 4).
+        InputMismatchError, InputFileError (exit 1), UsageError, DeviceUnavailableError (exit 4),
+        PodmanMissingError, ImageNotFoundError (exit 4), ContainerFailedError (exit 1).
     """
-    model = load_model(target, repo=repo, device=device, threads=threads, progress=progress)
-    session = model.session
+    lookup = None
+    if container:
+        from .container import ImageLookup
+
+        lookup = ImageLookup(_repo_or_none(repo), image)  # podman answers while the inputs are read
+    model = _model_for(target, repo, device, threads, progress)
+    signature = _stored_signature(model) if container else None  # the host then needs no onnxruntime
+    if signature is None:
+        signature = model.session.signature
+    names = [t.name for t in signature.outputs]
     arrays, source = _input_arrays(input, repo)
-    checked = ort_runtime.check_inputs(session.signature, arrays, source=source)
-    rows = ort_runtime.batch_count(checked, session.signature)
-    result = InferResult(model=model.name, pid=model.pid, device=session.device, rows=rows,
-                         batch_size=batch_size or ort_runtime.DEFAULT_BATCH, input=source)
+    checked = ort_runtime.check_inputs(signature, arrays, source=source)
+    rows = ort_runtime.batch_count(checked, signature)
+    size = batch_size or ort_runtime.DEFAULT_BATCH
+    result = InferResult(model=model.name, pid=model.pid, device="container" if container else model.session.device,
+                         rows=rows, batch_size=size, input=source)
+    target_path = Path(output) if output is not None else None
+    if add_as is not None and target_path is None:
+        raise UsageError("--add stores the output file: give --output too")
+    if target_path is not None:
+        arrays_mod.check_output_path(target_path, len(names))
     progress.start("infer", rows or 1, "row")
-    if output is None:
-        outputs = ort_runtime.run(session, checked, batch_size, on_rows=progress.advance) or []
-        result.arrays = dict(zip(session.output_names, outputs))
+    if lookup is not None:
+        from .container import infer_in_container
+
+        outputs, result.container = infer_in_container(lookup, model.path, model.name, signature, checked, rows,
+                                                       size, threads, progress, memory=memory, gpus=gpus)
+        produce = _already(outputs)
     else:
-        target_path = Path(output)
-        arrays_mod.check_output_path(target_path, len(session.output_names))
-        writer = arrays_mod.OutputWriter(target_path, session.output_names, rows)
-        try:
-            ort_runtime.run(session, checked, batch_size, sink=writer, on_rows=progress.advance)
-            result.outputs = {name: OutputInfo(**doc) for name, doc in writer.described().items()}
-            result.output = os.fspath(writer.commit())
-        finally:
-            writer.discard()
+        produce = partial(ort_runtime.run, model.session, checked, batch_size, on_rows=progress.advance)
+    if target_path is None:
+        result.arrays = dict(zip(names, produce() or []))
+        result.outputs = {n: {"shape": list(a.shape), "dtype": str(a.dtype)} for n, a in result.arrays.items()}
         return result
-    result.outputs = {name: {"shape": list(a.shape), "dtype": str(a.dtype)} for name, a in result.arrays.items()}
+    writer = arrays_mod.OutputWriter(target_path, names, rows)
+    try:
+        produce(sink=writer)
+        result.outputs = {name: OutputInfo(**doc) for name, doc in writer.described().items()}
+        result.output = os.fspath(writer.commit())
+    finally:
+        writer.discard()
+    if add_as is not None:
+        from .inference_output import store_output
+
+        result.added = store_output(open_repo(repo), result, add_as, model.pid, os.fspath(input), threads)
     return result
 
 
@@ -106,6 +133,39 @@ def load_dataset(target: str, *, repo: Repo | str | None = None) -> Any:
 
 
 # --- helpers ---------------------------------------------------------------------
+
+def _model_for(target: str | os.PathLike, repo: Repo | str | None, device: str, threads: int | None,
+               progress: Progress) -> Model:
+    """The Model of *target*, its session not opened yet."""
+    text = os.fspath(target)
+    if text.endswith(".onnx") and Path(text).is_file() and not _tracked(text, repo):
+        return Model(name=Path(text).stem, pid=None, path=Path(text).resolve(), device=device, threads=threads)
+    r = open_repo(repo)
+    return _stored_model(r, _resolve_source(r, text), device, threads, progress)
+
+
+def _stored_signature(model: Model) -> Signature | None:
+    """The signature the repository recorded for *model* (no onnxruntime needed), or None."""
+    doc = model.metadata.get("signature")
+    return Signature.from_dict(doc) if doc and doc.get("inputs") and doc.get("outputs") else None
+
+
+def _already(outputs: list[Any]) -> Callable[..., list[Any] | None]:
+    """``ort_runtime.run``'s shape for outputs made elsewhere: returned, or handed to the sink whole."""
+    def produce(sink: Callable[[int, list[Any]], None] | None = None) -> list[Any] | None:
+        if sink is None:
+            return outputs
+        sink(0, outputs)
+        return None
+    return produce
+
+
+def _repo_or_none(repo: Repo | str | None) -> Repo | None:
+    try:
+        return open_repo(repo)
+    except NotARepositoryError:
+        return None
+
 
 def _tracked(path: str, repo: Repo | str | None) -> bool:
     try:
@@ -140,6 +200,10 @@ def _stored_model(r: Repo, source: Resolved, device: str, threads: int | None, p
     version_id = onnx_version(r, source, progress)
     version = r.records.get(version_id, VersionRecord)
     metadata = r.records.get(version.metadata, MetadataRecord).to_dict() if version.metadata else {}
+    if not metadata.get("signature"):  # an ONNX file added as it was: add's conversion step wrote it to the ref
+        ref = r.refs.find(version.artifact)
+        if ref is not None and ref.head == version_id and ref.metadata:
+            metadata = {**metadata, "signature": r.records.get(ref.metadata, MetadataRecord).signature}
     return Model(name=version.artifact, pid=pid_of(version_id), path=stored_path(r, version),
                  metadata={k: v for k, v in metadata.items() if k != "type"}, device=device, threads=threads)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .derived import is_derived_form
 from ..worktree import pointer as pointer_mod
 from ..errors import HpcfairError
 from ..storage.records import VersionRecord
@@ -39,7 +40,8 @@ def status(*, repo: Repo | str | None = None) -> StatusResult:
 
 
 def _without_pointer(r: Repo, ref: ArtifactRef) -> StatusEntry:
-    derived = bool(ref.head and r.records.exists(ref.head) and r.records.get(ref.head, VersionRecord).provenance)
+    derived = bool(ref.head and r.records.exists(ref.head)
+                   and is_derived_form(r, r.records.get(ref.head, VersionRecord)))
     return StatusEntry(path=ref.path, artifact=ref.name, state=DERIVED if derived else NO_POINTER,
                        version=len(ref.versions) or None,
                        detail=f"`hpcfair checkout {ref.name}` " + ("places it" if derived else "writes it again"))

@@ -32,17 +32,20 @@ RUNS_CODE = {"trust_pickle": "lets the model file run any code it carries",
 
 
 def run(config: str | os.PathLike | dict[str, Any], *, repo: Any = None, expected_task: str | None = None,
-        trust_pickle: bool = False) -> Any:
+        trust_pickle: bool = False, container: bool = False) -> Any:
     """Check *config* and run its task; return the task's result object.
 
     A config *file* that sets ``trust_pickle`` or names a ``model_class`` runs only with
     *trust_pickle* (``hpcfair run FILE --trust-pickle``); a dict is the caller's own code.
+    *container* runs the models in the runtime image (``device.type: container``).
 
     Raises:
         TaskConfigError (file, line and key), and whatever the task itself raises.
     """
     cfg = load(config, expected_task)
     general, device, task, output = cfg["general"], cfg["device"], cfg["task"], cfg["output"]
+    if container:
+        device = {**device, "type": "container"}
     if not isinstance(config, dict) and not trust_pickle:
         _refuse_code(task, os.fspath(config))
     runner = RUNNERS[general["task"]]
@@ -99,9 +102,30 @@ def _convert(task, device, output, repo):
 
 
 def _infer(task, device, output, repo):
-    return infer(task["artifact"], input=task["input"], output=output, repo=repo,
-                     device=device.get("type", "cpu"), batch_size=task.get("batch_size"),
-                     threads=device.get("threads"))
+    return infer(task["artifact"], input=task["input"], output=output, repo=repo, batch_size=task.get("batch_size"),
+                 **_device(device))
+
+
+def _device(device: dict[str, Any]) -> dict[str, Any]:
+    """infer's device keywords from the device group (container: the image, memory and GPUs too)."""
+    kind = device.get("type", "cpu")
+    if kind != "container":
+        return {"device": kind, "threads": device.get("threads")}
+    return {"device": "cpu", "threads": device.get("threads"), "container": True, "image": device.get("image"),
+            "memory": device.get("memory"), "gpus": device.get("gpus")}
+
+
+def _job(task, device, output, repo):
+    from ..ops.job import Job, JobOutput, run_job
+
+    outputs = [JobOutput(name, spec, None) if isinstance(spec, str) else JobOutput(name, spec["path"], spec.get("kind"))
+               for name, spec in task["outputs"].items()]
+    job = Job(command=list(task["command"]), inputs=dict(task.get("inputs") or {}), code=task.get("code"),
+              parameters=dict(task.get("parameters") or {}),
+              environment={k: str(v) for k, v in (task.get("environment") or {}).items()},
+              outputs=outputs, output_dir=output or ".", timeout=task.get("timeout"))
+    return run_job(job, repo=repo, image=device.get("image"), memory=device.get("memory"), cpus=device.get("cpus"),
+                   gpus=device.get("gpus"))
 
 
 def _collaborate(task, device, output, repo):
@@ -112,8 +136,7 @@ def _collaborate(task, device, output, repo):
     inference = None
     if task.get("input"):
         inference = infer(f"{composed.artifact}@{composed.version}", input=task["input"], output=output,
-                              repo=repo, device=device.get("type", "cpu"), batch_size=task.get("batch_size"),
-                              threads=device.get("threads"))
+                          repo=repo, batch_size=task.get("batch_size"), **_device(device))
     return CollaborateResult(composed, inference)
 
 
@@ -146,7 +169,7 @@ def _write_json(path: Path, doc: Any) -> None:
 
 
 RUNNERS = {"store": _store, "search": _search, "convert": _convert, "infer": _infer, "collaborate": _collaborate,
-           "optimize": _optimize, "load_model": _load_model, "load_dataset": _load_dataset}
+           "optimize": _optimize, "load_model": _load_model, "load_dataset": _load_dataset, "job": _job}
 
 
 class HPCFair:
@@ -189,3 +212,6 @@ class HPCFair:
 
     def load_dataset(self, config):
         return self._run(config, "load_dataset").value
+
+    def job(self, config):
+        return self._run(config, "job")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import TaskConfigError
-TASKS = ("store", "search", "convert", "infer", "collaborate", "optimize", "load_model", "load_dataset")
+TASKS = ("store", "search", "convert", "infer", "collaborate", "optimize", "load_model", "load_dataset", "job")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,18 @@ def _maps(v: Any) -> bool:
     return _str_list(v) or (isinstance(v, dict) and all(_str(k) and _str(x) for k, x in v.items()))
 
 
+def _env(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and k.isidentifier() and isinstance(x, (str, int, float))
+                                       and not isinstance(x, bool) for k, x in v.items())
+
+
+def _job_outputs(v: Any) -> bool:
+    def one(x: Any) -> bool:
+        return _str(x) or (isinstance(x, dict) and _str(x.get("path")) and set(x) <= {"path", "kind"}
+                           and x.get("kind", "model") in ("model", "dataset"))
+    return isinstance(v, dict) and bool(v) and all(_str(k) and one(x) for k, x in v.items())
+
+
 def _one_of(*choices: str) -> Callable[[Any], bool]:
     return lambda v: v in choices
 
@@ -96,9 +108,14 @@ GROUPS: dict[str, dict[str, Field]] = {
         "description": Field(_str, "text", doc="a note for people reading the config"),
     },
     "device": {
-        "type": Field(_one_of("cpu", "cuda", "auto"), "cpu|cuda|auto",
-                      doc="where models run (auto: CUDA if available, else CPU with a warning); default cpu"),
+        "type": Field(_one_of("cpu", "cuda", "auto", "container"), "cpu|cuda|auto|container",
+                      doc="where models run (auto: CUDA if available, else CPU with a warning; container: in the "
+                          "pinned runtime image under Podman, docs/containers.md); default cpu"),
         "threads": Field(_pos_int, "integer", doc="onnxruntime intra-op threads"),
+        "image": Field(_str, "image ID or name", doc="container: the runtime image (default: container.image)"),
+        "memory": Field(_str, "size such as 2g", doc="container: memory limit (default: container.memory)"),
+        "cpus": Field(_number, "number", doc="container: CPU limit (default: all)"),
+        "gpus": Field(_str, "all or indexes like 0,1", doc="container: NVIDIA GPUs through CDI"),
     },
     "output": {
         "path": Field(_str, "path", doc="where the result is written (see each task)"),
@@ -157,6 +174,18 @@ TASK_FIELDS: dict[str, dict[str, Field]] = {
     },
     "load_dataset": {
         "artifact": Field(_str, "NAME[@VERSION] or PID", required=True, doc="the dataset to load"),
+    },
+    "job": {
+        "command": Field(lambda v: isinstance(v, list) and bool(v) and all(_str(i) for i in v), "list of strings",
+                         required=True, doc="what runs in the container; {key} takes task.parameters' key"),
+        "inputs": Field(lambda v: isinstance(v, dict) and all(_str(k) and _str(x) for k, x in v.items()),
+                        "{MOUNT: NAME[@VERSION] or PID}", doc="artifacts mounted read-only at /in/MOUNT/"),
+        "code": Field(_str, "path", doc="a file or folder of the work tree, mounted read-only at /job"),
+        "parameters": Field(_mapping, "mapping", doc="written to /in/parameters.json; recorded in the provenance"),
+        "environment": Field(_env, "{NAME: value}", doc="environment variables (their names are recorded)"),
+        "outputs": Field(_job_outputs, "{ARTIFACT: PATH or {path, kind}}", required=True,
+                         doc="what the job writes under /out; each becomes a version of ARTIFACT"),
+        "timeout": Field(_number, "seconds", doc="stop the job after this long"),
     },
 }
 

@@ -1,0 +1,1 @@
+"""Podman: the runtime image (built offline, reproducibly) and locked-down containers; no repository here."""
