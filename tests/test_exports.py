@@ -94,7 +94,10 @@ def test_hostile_metadata_is_escaped_in_every_format(repo, cli, tmp_path):
         from hpcfair_vcs.storage.records import MetadataRecord
 
         ref = r.refs.get("m")
-        record = MetadataRecord(name="m", kind="model", description=EVIL, tags=[EVIL], license="MIT")
+        hostile_input = 'x"}); __import__("os").system("echo owned") #'
+        record = MetadataRecord(name="m", kind="model", description=EVIL, tags=[EVIL], license="MIT",
+                                signature={"inputs": [{"name": hostile_input, "shape": ["N", 2], "dtype": "float32"}],
+                                           "outputs": [{"name": "y", "shape": ["N"], "dtype": "float32"}]})
         ref.metadata = r.records.put(record)
         r.refs.write(ref, ref.head)
     card = tmp_path / "card"
@@ -104,6 +107,11 @@ def test_hostile_metadata_is_escaped_in_every_format(repo, cli, tmp_path):
     front = yaml.safe_load(head)
     assert front["tags"] == [EVIL] and front["license"] == "mit"  # the "license: evil" line stayed inside the tag
     assert "<script>" not in body and "&lt;script&gt;" in body and "\\[link\\]" in body
+    import ast  # the usage snippet stays one call whose feed is keyed by the input's name, as a string
+
+    code = body.split("```python\n")[1].split("```")[0]
+    calls = [n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call)]
+    assert len(calls) == 2 and [k.value for k in calls[0].args[0].keys] == [hostile_input]
     crate = tmp_path / "crate"
     cli("export", "m", "--format", "ro-crate", "-o", os.fspath(crate))
     root = next(e for e in json.loads((crate / "ro-crate-metadata.json").read_text())["@graph"] if e["@id"] == "./")

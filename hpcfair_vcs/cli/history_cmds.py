@@ -56,7 +56,7 @@ def _render_show(v) -> None:
 
     metadata = dict(v.metadata)
     signature = metadata.pop("signature", None)
-    rows += [(key, ", ".join(val) if isinstance(val, list) else str(val)) for key, val in metadata.items()]
+    rows += [(key, _shown(val)) for key, val in metadata.items()]
     if signature:
         typed = SignatureInfo.from_dict(signature)
         rows += [("inputs", signature_line(typed.inputs)), ("outputs", signature_line(typed.outputs))]
@@ -65,6 +65,15 @@ def _render_show(v) -> None:
     rows += _provenance_rows(v.provenance)
     for key, value in rows:
         click.echo(f"{key + ':':<18}{value}")
+
+
+def _shown(value) -> str:
+    """A metadata or parameter value on one line: a list joined, a mapping as key=value pairs, deeper as JSON."""
+    if isinstance(value, list):
+        return ", ".join(v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v, sort_keys=True)}" for k, v in value.items())
+    return str(value)
 
 
 def _provenance_rows(p) -> list[tuple[str, str]]:
@@ -87,7 +96,7 @@ def _provenance_rows(p) -> list[tuple[str, str]]:
         elif not isinstance(value, dict):
             rows.append((key.replace("_", " "), str(value)))
     params = {k: v for k, v in p.parameters.items() if v not in (None, [], {}, False)}
-    rows.append(("parameters", ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "-"))
+    rows.append(("parameters", _shown(dict(sorted(params.items()))) or "-"))
     runtime = p.runtime
     if runtime:
         hw = runtime.hardware
@@ -182,9 +191,8 @@ def lineage_cmd(spec, depth, as_dot, as_prov, as_json) -> None:
         raise click.UsageError("give one of --json, --dot, --prov")
     result = api.lineage(spec, depth=depth)
     if as_dot or as_prov:
-        from ..ops.lineage import to_dot, to_prov
-
-        click.echo(to_dot(result) if as_dot else json.dumps(to_prov(result), indent=2, sort_keys=True))
+        text = api.lineage_dot(result) if as_dot else json.dumps(api.lineage_prov(result), indent=2, sort_keys=True)
+        click.echo(text)
         return
     emit(result, as_json, render_lineage)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 
 from ..metadata.schema import split_author
 from . import Subject
@@ -30,6 +31,8 @@ def model_card(subject: Subject) -> str:
             ("Task", meta.get("task")), ("Domain", meta.get("domain")), ("License", meta.get("license")),
             ("Training data", meta.get("training_dataset")), ("ONNX form", subject.onnx_pid)]
     lines += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows if v] + [""]
+    if subject.kind == "model":
+        lines += _usage(subject)
     if meta.get("signature"):
         lines += ["## Inputs and outputs", ""]
         for side in ("inputs", "outputs"):
@@ -52,6 +55,23 @@ def model_card(subject: Subject) -> str:
         lines += ["## Funding", ""] + [f"- {_text(grant)}" for grant in meta["funding"]] + [""]
     lines += [f"Written by {subject.tool} from the version's metadata."]
     return "\n".join(lines) + "\n"
+
+
+def _usage(subject: Subject) -> list[str]:
+    """How to get and run the model: hpcfair by PID, and onnxruntime on the exported ONNX file."""
+    inputs = (subject.metadata.get("signature") or {}).get("inputs") or [{"name": "x"}]
+    feeds = ", ".join(f"{json.dumps(_code(t['name']))}: array" for t in inputs)
+    lines = ["## How to use", "", "```bash",
+             f"hpcfair pull {subject.pid}  # the bytes, checked by sha256, from a remote holding them",
+             f"hpcfair infer {subject.pid} --input inputs.npz -o outputs.npz  # --container: in the pinned image",
+             "```", "", "```python", "from hpcfair_vcs import load_model", "",
+             f"outputs = load_model({json.dumps(subject.pid)}).run({{{feeds}}})", "```", ""]
+    if subject.onnx is not None:
+        lines[-1:-1] = ["", "Without hpcfair, the ONNX file beside this card runs in onnxruntime:", "", "```python",
+                        "import onnxruntime", "",
+                        f"session = onnxruntime.InferenceSession({json.dumps(_code(subject.onnx.path))})",
+                        f"outputs = session.run(None, {{{feeds}}})", "```"]
+    return lines
 
 
 def _hf_license(expression: str) -> str | None:

@@ -13,6 +13,7 @@ from ..errors import CorruptRecordError, HpcfairError, UsageError
 from ..worktree.materialize import will_copy
 from ..progress import SILENT, Progress, advance_of
 from ..storage.records import MetadataRecord, VersionRecord
+from ..storage.refs import ArtifactRef
 from ..storage.spares import SpareCopies
 from ..remotes.connect import Remote, open_remote
 from ..remotes.sync import adopt_record, download, linked_records, merge_refs, objects_of, probe, read_remote_refs
@@ -43,7 +44,15 @@ def fetch(*, repo: Repo | str | None = None, remote: str | None = None, jobs: in
     return summary
 
 
-def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None, progress: Progress) -> None:
+def fetch_holding(r: Repo, remote: str | None) -> set[str]:
+    """``fetch``, answering which artifacts the remote holds (its refs are read once)."""
+    rem = open_remote(r, remote)
+    return {ref.name for ref in _fetch_into(r, rem, TransferSummary(remote=rem.name), None, SILENT)}
+
+
+def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None,
+                progress: Progress) -> list[ArtifactRef]:
+    """Fetch into *r*; the remote's refs as read (before merging)."""
     probe(rem, create=False)
     theirs = read_remote_refs(rem)
     metadata = {m for ref in theirs for m in (ref.metadata, *ref.version_metadata.values()) if m}
@@ -75,6 +84,7 @@ def _fetch_into(r: Repo, rem: Remote, summary: TransferSummary, jobs: int | None
             if ours is None or merged.to_dict() != ours.to_dict():
                 r.refs.write(merged, ours.head if ours else None)
                 summary.refs_updated.append(ref.name)
+    return theirs
 
 
 def _previous(r: Repo, metadata_id: str) -> str | None:

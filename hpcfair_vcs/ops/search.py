@@ -33,12 +33,9 @@ def search(query: str | None = None, *, repo: Repo | str | None = None, tags: Se
     r = open_repo(repo)
     names = None
     if remote:
-        from ..remotes.connect import open_remote
-        from ..remotes.sync import read_remote_refs
-        from .pull import fetch
+        from .pull import fetch_holding
 
-        fetch(repo=r, remote=remote)
-        names = {ref.name for ref in read_remote_refs(open_remote(r, remote))}
+        names = fetch_holding(r, remote)
     hits = r.catalog.search(query, tags=tags, kind=kind, framework=framework, task=task, license=license,
                             author=author, names=names)
     versions = []
