@@ -137,6 +137,25 @@ def test_a_python_no_debian_release_has_is_refused_before_any_download(cli, tmp_
     assert not (tmp_path / "empty" / "wheels").exists()
 
 
+@needs_podman
+@pytest.mark.nonroot
+def test_building_from_debootstrap_as_a_user_is_refused_before_any_download():
+    import tempfile
+
+    cache = Path(tempfile.mkdtemp(prefix="hpcfair-nonroot-", dir="/tmp"))  # pytest's folders are root's only
+    try:
+        os.chmod(cache, 0o777)
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
+                               "hpcfair_vcs", "image", "build"], capture_output=True, text=True, cwd=cache,
+                              env={**os.environ, "HPCFAIR_CACHE_DIR": os.fspath(cache), "HOME": os.fspath(cache),
+                                   "XDG_CONFIG_HOME": os.fspath(cache)})
+        assert done.returncode == 4, done.stderr
+        assert "needs root" in done.stderr and "--base IMAGE" in done.stderr
+        assert [p.name for p in cache.iterdir()] in ([], ["containers.conf"])  # no wheels, no base
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
 def test_the_shipped_containers_conf_keeps_ulimits_within_the_hard_limits(monkeypatch, tmp_path):
     import resource
 

@@ -63,6 +63,8 @@ def build(podman: Podman, cache: Path, *, python: str, packages: dict[str, str],
         CommandFailedError: podman build failed.
     """
     suite = rootfs_mod.suite_for(python) if base is None else None  # before any download
+    if suite is not None:
+        rootfs_mod.need_root("debootstrap and chroot")
     wheels = pinned_wheels(cache, python, packages)
     pins: dict[str, Any] = {"python": python, "packages": dict(sorted(packages.items())),
                             "wheels": {w.file.name: w.sha256 for w in wheels},
