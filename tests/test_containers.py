@@ -130,6 +130,25 @@ def test_an_image_builds_on_a_base_image_too(runtime_image, cli, model_repo):
 
 
 @needs_podman
+def test_an_image_with_extra_packages_for_jobs_pins_them_and_is_not_the_default(runtime_image, cli, model_repo):
+    assert "NAME==VERSION" in cli("image", "build", "--package", "threadpoolctl>=3", code=2).stderr
+    built = cli.json("image", "build", "--package", "threadpoolctl==3.8.0")["image"]
+    assert built["id"] != runtime_image and built["pins"]["extras"] == {"threadpoolctl": "3.8.0"}
+    assert any(name.startswith("threadpoolctl-3.8.0-") for name in built["pins"]["wheels"])
+    assert built["names"][0].startswith("localhost/hpcfair-runtime:py3.11-ort") and "-plus-" in built["names"][0]
+    write(Path("jobs/train.py"), TRAIN)
+    script = "import os, threadpoolctl; os.mkdir('/out/model'); print('tpc', threadpoolctl.__version__)"
+    job_config(Path("extra.yaml"), command=json.dumps(["python", "-c", script]))
+    text = Path("extra.yaml").read_text().replace("memory: 1g}", f"memory: 1g, image: {built['id']}}}")
+    write(Path("extra.yaml"), text)
+    result = cli.json("run", "extra.yaml")
+    assert "tpc 3.8.0" in result["log"] and result["container"]["image"] == built["id"]
+    assert cli.json("infer", "tanh", "--input", "x.npy", "--container")["container"]["image"] == runtime_image
+    subprocess.run(["podman", "rmi", "-f", built["id"]], capture_output=True,
+                   env={**os.environ, "CONTAINERS_CONF": os.fspath(CACHE / "containers.conf")})
+
+
+@needs_podman
 def test_a_python_no_debian_release_has_is_refused_before_any_download(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("HPCFAIR_CACHE_DIR", os.fspath(tmp_path / "empty"))
     result = cli("image", "build", "--python", "3.12", code=4)

@@ -30,8 +30,10 @@ def image_cmd() -> None:
 @click.option("--base", metavar="IMAGE", help="Build on this image (it needs python3 with venv) instead of a "
               "Debian minbase made by debootstrap; pulled if podman can reach a registry.")
 @click.option("--refresh-base", is_flag=True, help="Make the cached Debian base anew (new package updates).")
+@click.option("--package", "packages", multiple=True, metavar="NAME==VERSION",
+              help="Another package for jobs to use, with what it needs (repeatable); pinned in the lock too.")
 @json_option
-def build_cmd(onnxruntime, numpy, python, base, refresh_base, as_json) -> None:
+def build_cmd(onnxruntime, numpy, python, base, refresh_base, packages, as_json) -> None:
     """Build the runtime image reproducibly, with no container registry.
 
     A Debian minbase root file system (debootstrap, needs root), the pinned
@@ -40,7 +42,7 @@ def build_cmd(onnxruntime, numpy, python, base, refresh_base, as_json) -> None:
     Inputs are cached in ~/.cache/hpcfair (HPCFAIR_CACHE_DIR).
     """
     result = api.image_build(onnxruntime=onnxruntime, numpy=numpy, python=python, base=base,
-                             refresh_base=refresh_base)
+                             refresh_base=refresh_base, extra_packages=packages)
     emit(result, as_json, _render_image)
 
 
@@ -89,5 +91,6 @@ def _render_list(result) -> None:
 
 def _render_pins(image) -> None:
     pins = image.pins
-    packages = ", ".join(f"{k}=={v}" for k, v in sorted((pins.get("packages") or {}).items()))
+    packages = ", ".join(f"{k}=={v}" for k, v in sorted({**(pins.get("packages") or {}),
+                                                         **(pins.get("extras") or {})}.items()))
     click.echo(f"  python {pins.get('python', '?')}; {packages}; base {pins.get('base', '?')}")

@@ -12,6 +12,7 @@ back. ``export``/``import_archive`` move an image as an OCI archive.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -54,8 +55,10 @@ class Image:
 
 
 def build(podman: Podman, cache: Path, *, python: str, packages: dict[str, str], base: str | None = None,
-          mirror: str = DEFAULT_MIRROR, refresh_base: bool = False) -> Image:
+          mirror: str = DEFAULT_MIRROR, refresh_base: bool = False, extras: dict[str, str] | None = None) -> Image:
     """Build the runtime image for CPython *python* with *packages* ({name: version}) pinned.
+
+    *extras* ({name: version}, ``--package``) are installed too, with what pip resolves for them.
 
     Raises:
         EnvironmentMissingError: not root / no debootstrap (without *base*), pip or the mirror unreachable.
@@ -65,10 +68,12 @@ def build(podman: Podman, cache: Path, *, python: str, packages: dict[str, str],
     suite = rootfs_mod.suite_for(python) if base is None else None  # before any download
     if suite is not None:
         rootfs_mod.need_root("debootstrap and chroot")
-    wheels = pinned_wheels(cache, python, packages)
+    wheels = pinned_wheels(cache, python, packages, extras)
     pins: dict[str, Any] = {"python": python, "packages": dict(sorted(packages.items())),
                             "wheels": {w.file.name: w.sha256 for w in wheels},
                             "runner": hash_file(RUNNER)}
+    if extras:
+        pins["extras"] = dict(sorted(extras.items()))
     context = tmp_name(cache, ".context-")
     context.mkdir(parents=True)
     try:
@@ -193,7 +198,7 @@ def choose(podman: Podman, wanted: str | None) -> Image:
     if not images:
         raise ImageNotFoundError("there is no hpcfair runtime image in podman's storage")
     host = runtime_packages()
-    matching = [i for i in images if (i.pins.get("packages") or {}) == host] or images
+    matching = [i for i in images if (i.pins.get("packages") or {}) == host and not i.pins.get("extras")] or images
     tagged = [i for i in matching if default_tag(i.pins) in i.names] or matching
     if len(tagged) == 1:
         return tagged[0]
@@ -242,7 +247,11 @@ def import_archive(podman: Podman, archive: Path) -> Image:
 
 
 def default_tag(pins: dict[str, Any]) -> str:
-    return f"{REPOSITORY}:py{pins.get('python', '?')}-ort{(pins.get('packages') or {}).get('onnxruntime', 'none')}"
+    """``localhost/hpcfair-runtime:py3.11-ort1.32.0``, and ``-plus-HASH`` when extra packages are in it."""
+    tag = f"{REPOSITORY}:py{pins.get('python', '?')}-ort{(pins.get('packages') or {}).get('onnxruntime', 'none')}"
+    if pins.get("extras"):
+        tag += "-plus-" + hashlib.sha256(json.dumps(pins["extras"], sort_keys=True).encode()).hexdigest()[:8]
+    return tag
 
 
 def runtime_packages() -> dict[str, str]:

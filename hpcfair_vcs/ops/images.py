@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,11 @@ def limits_for(settings: dict[str, Any], memory: str | None = None, cpus: float 
 
 
 def image_build(*, onnxruntime: str | None = None, numpy: str | None = None, python: str = "3.11",
-                base: str | None = None, refresh_base: bool = False, repo: Repo | str | None = None) -> ImageResult:
+                base: str | None = None, refresh_base: bool = False, extra_packages: Sequence[str] = (),
+                repo: Repo | str | None = None) -> ImageResult:
     """Build the runtime image: CPython *python*, numpy and onnxruntime (default: the host's versions).
+
+    *extra_packages* (``NAME==VERSION`` each) go in too, with their dependencies, for jobs that need them.
 
     Raises:
         EnvironmentMissingError (exit 4): no podman, not root (without *base*), PyPI or the mirror unreachable.
@@ -55,9 +59,17 @@ def image_build(*, onnxruntime: str | None = None, numpy: str | None = None, pyt
     if missing:
         raise UsageError(f"{' and '.join(missing)} not installed here, so there is no version to pin by default",
                          hint="give the versions: --onnxruntime 1.32.0 --numpy 2.4.6")
+    extras = {}
+    for spec in extra_packages:
+        name, sep, version = spec.partition("==")
+        if not sep or not name.strip() or not version.strip() or any(c in version for c in "<>=!~*,; "):
+            raise UsageError(f"--package {spec!r}: give an exact version, NAME==VERSION",
+                             hint="the image pins every package: e.g. --package scikit-learn==1.9.0")
+        extras[name.strip()] = version.strip()
     start = time.monotonic()
     built = image_mod.build(podman_for(settings), config_mod.cache_dir(), python=python,
-                            packages={k: str(v) for k, v in packages.items()}, base=base, refresh_base=refresh_base)
+                            packages={k: str(v) for k, v in packages.items()}, base=base, refresh_base=refresh_base,
+                            extras=extras)
     return ImageResult("built", image_info(built), round(time.monotonic() - start, 1))
 
 
