@@ -429,6 +429,10 @@ def test_job_config_mistakes_are_named_before_anything_runs(runtime_image, cli, 
     write(Path("c.yaml"), Path("i.yaml").read_text().replace("{'../up': x}", "{data: x}")
           .replace("jobs/train.py", "/etc"))
     assert "outside" in cli("run", "c.yaml", code=1).stderr
+    mine = write(Path("results/model"), "my own notes")  # the output's place holds an untracked file
+    job_config(Path("w.yaml"))
+    assert "exists and is not tracked" in cli("run", "w.yaml", code=1).stderr
+    assert mine.read_text() == "my own notes"
     job_config(Path("o.yaml"), outputs="{head: ../../etc/passwd}")
     assert "not a relative path inside /out" in cli("run", "o.yaml", code=2).stderr
     write(Path("m.yaml"), "general: {task: job}\ntask: {command: ['true']}\n")

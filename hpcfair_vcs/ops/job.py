@@ -26,7 +26,7 @@ from typing import Any
 
 from ..container import image as image_mod
 from ..container.podman import ContainerSpec, Mount, container_user_owns, run_container
-from ..errors import ContainerFailedError, UsageError
+from ..errors import ContainerFailedError, UsageError, WorkspaceConflictError
 from ..repo import Repo, open_repo
 from ..results import JobResult
 from ..storage.records import ProvenanceRecord
@@ -34,6 +34,7 @@ from ..storage.refs import check_name
 from ..storage.tree import is_tree, parse_tree
 from ..validate import is_safe_relpath
 from ..version import __version__
+from ..worktree.safepath import check_writable
 from ..worktree.workspace import resolve_user_path, to_relpath
 from .add import add
 from .derived import JOB
@@ -113,7 +114,7 @@ def run_job(job: Job, *, repo: Repo | str | None = None, image: str | None = Non
         provenance.runtime = r.records.put(container_runtime(info, job.parameters))
         items = []
         for output, source, destination in zip(job.outputs, produced, destinations):
-            _place(source, destination)
+            _place(r.root, source, destination)
             items += add([destination], repo=r, name=output.artifact, kind=output.kind, convert=False,
                          provenance=provenance).items
     return JobResult(command=command, container=info, seconds=seconds, inputs=[label for _, _, label in used],
@@ -173,12 +174,26 @@ def _link_object(r: Repo, oid: str, target: Path) -> None:
 
 
 def _destination(r: Repo, job: Job, output: JobOutput) -> Path:
+    """Where *output* goes in the work tree: inside the repository, and not a path another artifact (or
+    nobody) owns — a job replaces only its own previous output.
+
+    Raises:
+        UsageError: a path that is not relative; PathOutsideRepoError; WorkspaceConflictError.
+    """
     relpath = output.path
     if not is_safe_relpath(relpath):
         raise UsageError(f"output {output.artifact}: {relpath!r} is not a relative path inside /out",
                          hint="name a file or folder the job writes, e.g. model.onnx or results/")
     folder = resolve_user_path(r.root, job.output_dir, must_exist=False)
-    return folder / relpath
+    destination = check_writable(r.root, folder / relpath)
+    if destination.exists() or destination.is_symlink():
+        owner = r.catalog.by_path(to_relpath(r.root, destination))
+        if owner is None or owner.name != output.artifact:
+            raise WorkspaceConflictError(
+                f"{to_relpath(r.root, destination)} exists and is "
+                + (f"artifact {owner.name}'s" if owner else "not tracked") + f", so output {output.artifact} "
+                "would overwrite it", hint="choose another output.path, or move it away first")
+    return destination
 
 
 def _checked_output(out: Path, output: JobOutput) -> Path:
@@ -207,16 +222,19 @@ def _checked_output(out: Path, output: JobOutput) -> Path:
     return path
 
 
-def _place(source: Path, destination: Path) -> None:
-    """Copy a checked output into the work tree (replacing the previous run's)."""
+def _place(root: Path, source: Path, destination: Path) -> None:
+    """Copy a checked output into the work tree (replacing the previous run's), its folder checked again."""
     destination.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(root, destination)
     staged = destination.with_name(f".{destination.name}.job-{os.getpid()}")
     if source.is_dir():
         shutil.copytree(source, staged, symlinks=True)
     else:
         shutil.copyfile(source, staged)
     if destination.is_dir() and not destination.is_symlink():
-        shutil.rmtree(destination)
+        shutil.rmtree(destination)  # a folder is not replaced by a rename
+    elif source.is_dir() and (destination.exists() or destination.is_symlink()):
+        destination.unlink()
     os.replace(staged, destination)
 
 
