@@ -324,6 +324,19 @@ def test_a_job_stores_its_outputs_with_provenance_naming_inputs_command_and_imag
     assert len(cli.json("log", "head")["versions"]) == 1
 
 
+@needs_podman
+def test_a_folder_artifact_is_mounted_with_its_files(runtime_image, cli, model_repo):
+    write(Path("ds/a/p.bin"), b"pp")
+    write(Path("ds/q.bin"), b"q")
+    cli("add", "ds")
+    script = ("import os; open('/out/listing.txt', 'w').write(repr(sorted((os.path.relpath(os.path.join(d, f), "
+              "'/in/ds'), open(os.path.join(d, f), 'rb').read()) for d, _, fs in os.walk('/in/ds') for f in fs)))")
+    write(Path("list.yaml"), "general: {task: job}\ntask:\n  command: " + json.dumps(["python", "-c", script])
+          + "\n  inputs: {ds: ds}\n  outputs: {listing: listing.txt}\noutput: {path: out}\n")
+    cli("run", "list.yaml")
+    assert Path("out/listing.txt").read_text() == repr([("a/p.bin", b"pp"), ("q.bin", b"q")])
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     return {os.fspath(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and "tmp" not in p.parts and p.name not in ("state.db", "catalog.db", "lock")

@@ -29,7 +29,7 @@ from ..onnx_io.signature import Signature
 from ..progress import Progress
 from ..repo import Repo
 from ..results import ContainerInfo
-from ..runtime.snapshot import snapshot
+from ..runtime.snapshot import hardware
 from ..storage.records import RuntimeRecord
 from ..version import __version__
 from .images import container_info, container_settings, limits_for, podman_for
@@ -145,10 +145,9 @@ def last_json_line(stdout: str) -> dict[str, Any]:
 
 def container_runtime(info: ContainerInfo, hyperparameters: dict[str, Any] | None = None) -> RuntimeRecord:
     """The runtime record of a step run in a container: the image's software, the host's hardware and kernel."""
-    host = snapshot([], hyperparameters)
     return RuntimeRecord(
         python=info.python,
         platform={"system": "Linux", "release": platform.release(), "machine": platform.machine(),
                   "container_engine": "podman", "container_image": info.image, "image_name": info.image_name},
-        packages={"hpcfair": __version__, **info.packages}, hardware=host.hardware,
+        packages={"hpcfair": __version__, **info.packages}, hardware=hardware(),
         hyperparameters=dict(hyperparameters or {}))

@@ -31,9 +31,10 @@ from ..repo import Repo, open_repo
 from ..results import JobResult
 from ..storage.records import ProvenanceRecord
 from ..storage.refs import check_name
-from ..storage.tree import is_tree, parse_tree
+from ..storage.tree import is_tree
 from ..validate import is_safe_relpath
 from ..version import __version__
+from ..worktree.materialize import build_folder, place_object
 from ..worktree.safepath import check_writable
 from ..worktree.workspace import resolve_user_path, to_relpath
 from .add import add
@@ -43,6 +44,7 @@ from .images import container_info, container_settings, limits_for, podman_for
 from .resolve import resolve, stored_path
 
 LOG_LINES = 50
+LINKS = ["hardlink", "copy"]  # how input objects reach the mounted folders
 MAX_OUTPUT_FILES = 100_000
 
 
@@ -150,27 +152,15 @@ def _input_mounts(r: Repo, job: Job, work: Path) -> tuple[list[Mount], list[tupl
         source = resolve(r, spec)
         record = source.record
         folder = work / "in" / mount_name
-        folder.mkdir(parents=True)
-        if is_tree(record.oid):
-            entries = parse_tree(stored_path(r, record).read_bytes(), record.oid)
-            for relpath, oid in entries.items():
-                target = folder / relpath
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _link_object(r, oid, target)
+        stored_path(r, record)  # not here: the pull to run
+        if is_tree(record.oid):  # the manifest's hash checked, its objects linked (read-only) or copied
+            build_folder(r.store, r.store.read_tree(record.oid), folder, LINKS)
         else:
-            stored_path(r, record)
-            _link_object(r, record.oid, folder / Path(record.path).name)
+            folder.mkdir(parents=True)
+            place_object(r.store, record.oid, folder / Path(record.path).name, LINKS)
         mounts.append(Mount(folder, f"/in/{mount_name}"))
         used.append((source.version_id, record.oid, f"{record.artifact}@{source.number} (hpcfair:{source.version_id})"))
     return mounts, used
-
-
-def _link_object(r: Repo, oid: str, target: Path) -> None:
-    source = r.store.path(oid)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _destination(r: Repo, job: Job, output: JobOutput) -> Path:

@@ -25,9 +25,12 @@ def snapshot(packages: Iterable[str], hyperparameters: dict[str, Any] | None = N
         platform={"system": platform.system(), "release": platform.release(), "machine": platform.machine(),
                   "libc": "-".join(platform.libc_ver()).strip("-")},
         packages=installed_versions(["hpcfair", "numpy", *packages]),
-        hardware={"cpu": cpu_model(), "cpus": os.cpu_count() or 0, "memory_bytes": memory_bytes(),
-                  "gpus": gpus()},
-        hyperparameters=dict(hyperparameters or {}))
+        hardware=hardware(), hyperparameters=dict(hyperparameters or {}))
+
+
+def hardware() -> dict[str, Any]:
+    """This machine's CPU model, CPU count, memory and GPUs."""
+    return {"cpu": cpu_model(), "cpus": os.cpu_count() or 0, "memory_bytes": memory_bytes(), "gpus": gpus()}
 
 
 def cpu_model() -> str:
