@@ -121,8 +121,11 @@ def upload(repo: Repo, remote: Remote, src_db, oids: set[str], sizes: dict[str, 
     except Exception as exc:  # noqa: BLE001 - connection lost before per-object handling
         raise explain(remote, exc) from None
     moved = bulk | {h.value for h in result.transferred}
-    return Moved(transferred=moved, skipped=len(oids) - len(new),
-                 failed={h.value for h in result.failed}, nbytes=sum(sizes.get(o, 0) for o in moved))
+    failed = {h.value for h in result.failed}
+    # transfer() looks again: what appeared in between (another pusher, or the server side of
+    # a killed push still finishing) is already there, like what compare_status found
+    return Moved(transferred=moved, skipped=len(oids) - len(moved) - len(failed),
+                 failed=failed, nbytes=sum(sizes.get(o, 0) for o in moved))
 
 
 MAX_SMALL_FILE = 16 << 20  # bytes: a ref, the index or a record larger than this is refused
