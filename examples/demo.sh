@@ -16,7 +16,7 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 command -v git >/dev/null || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq git >/dev/null; }
 [ -x "$HERE/.venv/bin/python" ] || "$PYTHON" -m venv "$HERE/.venv"
-quiet "$HERE/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[torch,tensorflow,sklearn]"
+quiet "$HERE/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[torch,tensorflow,sklearn,scale]"
 export PATH="$HERE/.venv/bin:$PATH"
 
 WORK=$(mktemp -d -t hpcfair-demo-XXXX)
@@ -83,6 +83,24 @@ step hpcfair search digit --kind model
 step hpcfair fair-check classifier
 step hpcfair export classifier --format ro-crate -o "$WORK-exports/classifier-crate"
 step hpcfair export digits --format croissant -o "$WORK-exports/digits-croissant"   # (outside the git work tree)
+
+echo; echo "# batch inference over a sharded dataset on 2 local Dask workers (docs/scaleout.md): the output is"
+echo "# the bytes one process writes, stored with the scheduler, workers and chunking in its provenance"
+python - <<'PY'
+import os, numpy as np
+from sklearn.datasets import load_digits
+scans = load_digits().images.astype(np.float32)[:, None]
+os.makedirs("data/scans", exist_ok=True)
+for i, part in enumerate(np.array_split(scans, 4)):
+    np.save(f"data/scans/part{i}.npy", part)
+PY
+step hpcfair add data/scans --kind dataset --license CC-BY-4.0
+step hpcfair infer encoder --input scans -o data/codes.npy --scheduler local:2 --batch-size 128 --chunk-rows 256 --add codes
+step hpcfair infer encoder --input scans -o "$WORK-exports/codes-one-process.npy" --batch-size 128
+step cmp data/codes.npy "$WORK-exports/codes-one-process.npy"
+echo "(the same bytes)"
+step hpcfair lineage codes
+step git add . && git commit -qm "codes of the scans, computed on Dask"
 
 echo; echo "# go back to the baseline commit (the post-checkout hook restores its model), then lose the data"
 echo "# folder and restore it"

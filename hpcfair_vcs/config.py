@@ -103,6 +103,22 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+# Values dask-jobqueue writes into a batch script (#SBATCH/#PBS lines): each must match a strict pattern, so a
+# committed config cannot smuggle in a directive or a command.
+_JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+_WALLTIME = re.compile(r"([0-9]{1,3}-)?[0-9]{1,3}:[0-5][0-9](:[0-5][0-9])?")
+_JOB_MEMORY = re.compile(r"[1-9][0-9]{0,6}(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,252}")
+
+
+def _pattern(what: str, pattern: re.Pattern[str]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise ValueError(what)
+        return value
+    return check
+
+
 # section -> key -> (validator, default)
 SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     "core": {
@@ -130,6 +146,18 @@ SCHEMA: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "memory": (_memory, "4g"),  # memory limit of each container
         "cpus": (_positive_number, None),  # CPU limit (default: all the host's)
         "pids_limit": (_positive_int, 4096),
+    },
+    "scheduler": {  # infer --scheduler: Dask clusters (docs/scaleout.md)
+        "workers": (_positive_int, None),  # local: worker processes (default: the CPU cores, at most 8)
+        "jobs": (_positive_int, 1),  # slurm/pbs: batch jobs, one worker each
+        "chunk_rows": (_positive_int, 16384),  # rows per chunk of a .npy shard (rounded up to the batch size)
+        "queue": (_pattern("a partition or queue name", _JOB_NAME), None),
+        "account": (_pattern("an account name", _JOB_NAME), None),
+        "walltime": (_pattern("a time such as 01:00:00 or 1-00:00:00", _WALLTIME), "01:00:00"),
+        "cores": (_positive_int, 1),  # per job
+        "memory": (_pattern("a size such as 4GB or 512MiB", _JOB_MEMORY), None),  # each worker's limit (jobs: 4GB)
+        "host": (_pattern("a host name or IP address", _HOST), None),  # where the Dask scheduler listens
+        "wait": (_positive_number, 600.0),  # seconds to wait for the first worker (batch jobs may queue)
     },
 }
 # Settings a committed config.yaml may not hold (it comes with a clone): why, for the error.

@@ -226,6 +226,12 @@ class InputFileError(HpcfairError, ValueError):
     default_hint = "inputs are .npy, .npz (one array per input name), .csv (numbers) or .json"
 
 
+class ChunkFailedError(HpcfairError):
+    """A chunk of a scaled-out inference failed for good (its error, or its workers kept dying); nothing was stored."""
+
+    default_hint = "run `hpcfair infer` without --scheduler on that shard to see the error up close"
+
+
 class HookFailedError(HpcfairError):
     """A git hook must stop git (a pre-commit conversion failed, a pre-push could not push)."""
 
@@ -294,6 +300,12 @@ class ContainerFailedError(HpcfairError):
     """
 
     returncode: int = -1
+
+
+class SchedulerError(EnvironmentMissingError):
+    """A Dask cluster could not be started or reached (a local cluster, a tcp:// scheduler, Slurm or PBS)."""
+
+    default_hint = "docs/scaleout.md says what each --scheduler needs"
 
 
 class MissingDependencyError(EnvironmentMissingError, ImportError):

@@ -25,6 +25,9 @@ class Progress:
     def advance(self, count: int = 1) -> None:
         """*count* more units of the current phase are done."""
 
+    def detail(self, text: str) -> None:
+        """A short note on the current phase beside its count (``chunk 3/40``)."""
+
 
 SILENT = Progress()
 

@@ -571,14 +571,27 @@ class InferResult(Result):
     arrays: dict[str, Any] = field(default_factory=dict, repr=False)  # name -> array (not in --json)
     container: ContainerInfo | None = None  # where it ran, with --container
     added: AddedItem | None = None  # the output stored as a dataset version, with --add
+    scale: ScaleInfo | None = None  # the Dask cluster it ran on, with --scheduler
 
     def to_dict(self) -> dict[str, Any]:
         doc = super().to_dict()
         del doc["arrays"]
-        for key in ("container", "added"):
+        for key in ("container", "added", "scale"):
             if getattr(self, key) is None:
                 del doc[key]
         return doc
+
+
+@dataclass
+class ScaleInfo(Part):
+    """How a scaled-out inference was spread: the cluster and the chunking (docs/scaleout.md)."""
+
+    scheduler: str  # local:N, slurm:JOBS, pbs:JOBS or the tcp:// address
+    workers: int  # Dask workers that were up when the chunks were submitted
+    chunks: int
+    chunk_rows: int  # rows per chunk of a .npy shard (a multiple of the batch size); other shards are one chunk
+    shards: int  # files in the input dataset
+    seconds: float  # from the first chunk submitted to the last one written
 
 
 @dataclass

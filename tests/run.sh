@@ -21,6 +21,9 @@ command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v podman >/dev/null || missing+=(podman)
 command -v runc >/dev/null || missing+=(runc)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+# a one-node Slurm (munge, slurmctld, slurmd) for infer --scheduler slurm (tests/slurm.py, docs/scaleout.md)
+command -v slurmctld >/dev/null || missing+=(slurm-wlm)
+command -v munged >/dev/null || [ -x /usr/sbin/munged ] || missing+=(munge)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -44,7 +47,7 @@ if [ "${HPCFAIR_TEST_MINIMUMS:-1}" != 0 ]; then
   [ -x .venv-min/bin/python ] || "$PYTHON" -m venv .venv-min
   pip_install .venv-min -c tests/constraints-min.txt -e . "pytest>=8" "pytest-timeout>=2.3" "pyte>=0.8.2" "hypothesis>=6.100" "import-linter>=2.1" "prov>=2.1,<4"
   echo "tests/run.sh: the core tests at the declared minimum versions (.venv-min)"
-  .venv-min/bin/python -m pytest -p no:cacheprovider -q -m "not servers and not frameworks and not containers"
+  .venv-min/bin/python -m pytest -p no:cacheprovider -q -m "not servers and not frameworks and not containers and not scaleout"
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -5,7 +5,9 @@ records were rewritten after a real push; records keep valid ids (the attacker r
 so only the checks of their values stand between the remote and the work tree. An evil clone is a
 repository whose committed files (config, links, names) were crafted. Each case asserts the exit
 code and that nothing outside the repository was written, read, deleted or run, and that no
-secret shows. docs/security.md says which rule each attack tests.
+secret shows. docs/security.md says which rule each attack tests. Scale-out's attacks (a remote
+object that is not the recorded data read by a worker, a pickled shard, batch-script values in a
+committed config, a scheduler address in a task file) are in test_scaleout.py.
 """
 
 from __future__ import annotations

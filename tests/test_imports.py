@@ -11,7 +11,7 @@ from .conftest import write
 
 HEAVY = ("torch", "tensorflow", "onnx", "onnxruntime", "onnxscript", "tf2onnx", "skl2onnx", "skops", "dvc",
          "dvc_data", "dvc_objects", "fsspec",
-         "sklearn", "keras", "tqdm", "numpy")
+         "sklearn", "keras", "tqdm", "numpy", "dask", "distributed", "dask_jobqueue", "pyarrow")
 
 PROBE = """
 import sys, runpy

@@ -35,6 +35,11 @@ class TerminalBar(Progress):
             if self._bar is not None:
                 self._bar.update(count)
 
+    def detail(self, text: str) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.set_postfix_str(text, refresh=False)
+
     def close(self) -> None:
         with self._lock:
             self._close()

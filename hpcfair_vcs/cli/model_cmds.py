@@ -138,9 +138,18 @@ def container_options(command):
 @click.option("--add", "add_as", metavar="NAME", help="Store the --output file as a version of dataset NAME, its "
               "provenance naming the model, the input and (with --container) the image.")
 @container_options
+@click.option("--scheduler", metavar="local[:N]|slurm[:JOBS]|pbs[:JOBS]|tcp://HOST:PORT",
+              help="Spread the input's chunks over a Dask cluster; the --output is then added as a dataset "
+                   "(docs/scaleout.md).")
+@click.option("--workers", type=click.IntRange(1), help="With --scheduler local: worker processes; slurm/pbs: jobs "
+              "(default: scheduler.workers / scheduler.jobs).")
+@click.option("--chunk-rows", type=click.IntRange(1), help="Rows per chunk of a .npy file, rounded up to whole "
+              "batches (default: scheduler.chunk_rows, 16384).")
+@click.option("--remote", "-r", "remote", metavar="NAME", help="With --scheduler: the workers read the model and "
+              "data from this remote (checked against their sha256), for workers that do not share the store.")
 @json_option
 def infer_cmd(target, input_, output, device, batch_size, threads, add_as, container, image, memory, gpus,
-              as_json) -> None:
+              scheduler, workers, chunk_rows, remote, as_json) -> None:
     """Run a model (its ONNX form, with onnxruntime) on input arrays.
 
     Inputs are checked against the model's signature (names, dtypes, shapes)
@@ -152,6 +161,8 @@ def infer_cmd(target, input_, output, device, batch_size, threads, add_as, conta
       hpcfair infer classifier.onnx --input data/test.csv
       hpcfair infer composed --input sample.npz --device auto --batch-size 256
       hpcfair infer encoder --input digits.npy -o codes.npz --container   # in the pinned runtime image
+      hpcfair infer encoder --input survey -o data/codes.npy --scheduler local:2 --add codes
+      hpcfair infer encoder --input survey -o data/codes.npy --scheduler slurm:16
     """
     import warnings
 
@@ -159,7 +170,8 @@ def infer_cmd(target, input_, output, device, batch_size, threads, add_as, conta
         warnings.simplefilter("always", RuntimeWarning)
         result = api.infer(target, input=input_, output=output, device=device, batch_size=batch_size,
                            threads=threads, progress=progress, container=container or bool(image or gpus),
-                           image=image, memory=memory, gpus=gpus, add_as=add_as)
+                           image=image, memory=memory, gpus=gpus, add_as=add_as, scheduler=scheduler,
+                           workers=workers, chunk_rows=chunk_rows, remote=remote)
     for warning in caught:
         click.echo(f"hpcfair: warning: {warning.message}", err=True)
     emit(result, as_json, render_infer)
@@ -170,6 +182,10 @@ def render_infer(r) -> None:
 
     rows = f"{r.rows} rows" if r.rows else "one sample"
     click.echo(f"ran {r.model} ({short(r.pid)}) on {r.input}: {rows}, {r.device}")
+    if r.scale:
+        s = r.scale
+        click.echo(f"  on {s.scheduler}: {s.workers} workers, {s.chunks} chunks of up to {s.chunk_rows} rows from "
+                   f"{s.shards} file{'s' if s.shards > 1 else ''}, {s.seconds:.1f} s")
     if r.container:
         click.echo(f"  in image {r.container.image[:12]} ({r.container.image_name}): {r.container.python}, "
                    + ", ".join(f"{k} {v}" for k, v in sorted(r.container.packages.items())))

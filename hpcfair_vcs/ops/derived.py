@@ -135,8 +135,8 @@ def derived_index(repo: Repo, activity: str | None = None) -> dict[str, list[tup
 class scratch_dir:
     """A scratch folder under ``.hpcfair/tmp`` that is removed afterwards, whatever happens."""
 
-    def __init__(self, r: Repo) -> None:
-        self.path = tmp_name(r.tmp_dir, "convert-")
+    def __init__(self, r: Repo, prefix: str = "convert-") -> None:
+        self.path = tmp_name(r.tmp_dir, prefix)
 
     def __enter__(self) -> Path:
         self.path.mkdir()

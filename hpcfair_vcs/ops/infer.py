@@ -23,7 +23,9 @@ from ..runtime import onnx as ort_runtime
 from ..onnx_io.signature import Signature
 from ..runtime.model import Model
 from ..storage.tree import is_tree
+from . import scaled_infer
 from .conversion import onnx_version
+from .inference_output import check_storable, store_output
 from .resolve import Resolved, require_model, resolve, stored_path
 
 
@@ -46,8 +48,9 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
           repo: Repo | str | None = None, device: str = "cpu", batch_size: int | None = None,
           threads: int | None = None, progress: Progress = SILENT, container: bool = False,
           image: str | None = None, memory: str | None = None, gpus: str | None = None,
-          add_as: str | None = None) -> InferResult:
-    """Run *target* on the arrays in *input* (a file, or a dataset artifact); write *output* if given.
+          add_as: str | None = None, scheduler: str | None = None, workers: int | None = None,
+          chunk_rows: int | None = None, remote: str | None = None) -> InferResult:
+    """Run *target* on the arrays in *input* (a file, a folder, or a dataset artifact); write *output* if given.
 
     The output format follows its suffix (.npz, .npy, .csv, .json). Nothing is
     written to *output* unless the whole run succeeds. *progress* sees the rows
@@ -56,11 +59,22 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
     else the one built for this host: image.choose) under Podman, with *memory* and *gpus* (docs/containers.md).
     *add_as* stores the *output* file as a version of that dataset artifact, its provenance naming the
     model, the input and (in a container) the image.
+    A folder (or a dataset whose data is one) of .npy/.npz/.csv/.parquet files runs file by file, in path order.
+    With *scheduler* (``local[:N]``, ``slurm[:JOBS]``, ``pbs[:JOBS]``, ``tcp://HOST:PORT``) the input's chunks of
+    *chunk_rows* rows run on a Dask cluster of *workers*, reading the store, or *remote* when the workers do not
+    share its file system; the *output* is then always added as dataset *add_as* (default: its file name's
+    stem) (docs/scaleout.md).
 
     Raises:
         InputMismatchError, InputFileError (exit 1), UsageError, DeviceUnavailableError (exit 4),
-        PodmanMissingError, ImageNotFoundError (exit 4), ContainerFailedError (exit 1).
+        PodmanMissingError, ImageNotFoundError (exit 4), ContainerFailedError (exit 1),
+        ChunkFailedError (exit 1), SchedulerError (exit 4).
     """
+    if scheduler is not None:
+        return _infer_scaled(target, input, output, repo, batch_size, threads, progress, container, add_as,
+                             scheduler, workers, chunk_rows, remote)
+    if workers is not None or chunk_rows is not None or remote is not None:
+        raise UsageError("--workers, --chunk-rows and --remote go with --scheduler", hint="add --scheduler local")
     lookup = None
     if container:
         from .container import ImageLookup
@@ -71,17 +85,26 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
     if signature is None:
         signature = model.session.signature
     names = [t.name for t in signature.outputs]
-    arrays, source = _input_arrays(input, repo)
-    checked = ort_runtime.check_inputs(signature, arrays, source=source)
-    rows = ort_runtime.batch_count(checked, signature)
-    size = batch_size or ort_runtime.DEFAULT_BATCH
-    result = InferResult(model=model.name, pid=model.pid, device="container" if container else model.session.device,
-                         rows=rows, batch_size=size, input=source)
     target_path = Path(output) if output is not None else None
     if add_as is not None and target_path is None:
         raise UsageError("--add stores the output file: give --output too")
     if target_path is not None:
         arrays_mod.check_output_path(target_path, len(names))
+    if add_as is not None:
+        check_storable(open_repo(repo), target_path)
+    if lookup is None and scaled_infer.is_folder_dataset(_repo_or_none(repo), input):
+        chunks, size = scaled_infer.folder_chunks(_repo_or_none(repo), input, batch_size)
+        rows = sum(chunk.rows for chunk in chunks)
+        source = os.fspath(input)
+        produce = partial(_run_folder, model, chunks, size, progress)
+    else:
+        arrays, source = _input_arrays(input, repo)
+        checked = ort_runtime.check_inputs(signature, arrays, source=source)
+        rows = ort_runtime.batch_count(checked, signature)
+        size = batch_size or ort_runtime.DEFAULT_BATCH
+        produce = partial(ort_runtime.run, model.session, checked, batch_size, on_rows=progress.advance)
+    result = InferResult(model=model.name, pid=model.pid, device="container" if container else model.session.device,
+                         rows=rows, batch_size=size, input=source)
     progress.start("infer", rows or 1, "row")
     if lookup is not None:
         from .container import infer_in_container
@@ -89,8 +112,6 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
         outputs, result.container = infer_in_container(lookup, model.path, model.name, signature, checked, rows,
                                                        size, threads, progress, memory=memory, gpus=gpus)
         produce = _already(outputs)
-    else:
-        produce = partial(ort_runtime.run, model.session, checked, batch_size, on_rows=progress.advance)
     if target_path is None:
         result.arrays = dict(zip(names, produce() or []))
         result.outputs = {n: {"shape": list(a.shape), "dtype": str(a.dtype)} for n, a in result.arrays.items()}
@@ -103,8 +124,6 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
     finally:
         writer.discard()
     if add_as is not None:
-        from .inference_output import store_output
-
         result.added = store_output(open_repo(repo), result, add_as, model.pid, os.fspath(input), threads)
     return result
 
@@ -133,6 +152,33 @@ def load_dataset(target: str, *, repo: Repo | str | None = None) -> Any:
 
 
 # --- helpers ---------------------------------------------------------------------
+
+def _infer_scaled(target, input, output, repo, batch_size, threads, progress, container, add_as, scheduler,
+                  workers, chunk_rows, remote) -> InferResult:
+    if container:
+        raise UsageError("--scheduler and --container do not go together: the workers run onnxruntime themselves",
+                         hint="drop one of them")
+    if output is None:
+        raise UsageError("--scheduler writes the output to a file and stores it: give --output")
+    r = open_repo(repo)
+    model = _model_for(target, r, "cpu", threads, progress)
+    return scaled_infer.infer_on_cluster(r, model, os.fspath(input), Path(output), add_as, scheduler=scheduler,
+                                         workers=workers, chunk_rows=chunk_rows, batch_size=batch_size,
+                                         threads=threads, remote=remote, progress=progress)
+
+
+def _run_folder(model: Model, chunks: list, size: int, progress: Progress,
+                sink: Callable[[int, list[Any]], None] | None = None) -> list[Any] | None:
+    """``ort_runtime.run``'s shape for a folder's chunks: handed to the sink, or returned concatenated."""
+    if sink is not None:
+        scaled_infer.run_folder(model, chunks, size, sink, progress)
+        return None
+    pieces: list[list[Any]] = []
+    scaled_infer.run_folder(model, chunks, size, lambda _start, outputs: pieces.append(outputs), progress)
+    import numpy as np
+
+    return [np.concatenate([p[i] for p in pieces]) for i in range(len(pieces[0]))] if pieces else []
+
 
 def _model_for(target: str | os.PathLike, repo: Repo | str | None, device: str, threads: int | None,
                progress: Progress) -> Model:

@@ -3,8 +3,9 @@
 The provenance (activity ``infer``) names the model version and, when the input
 is a stored version (a dataset artifact, or a tracked file whose bytes are a
 stored version), that version; otherwise the input file's sha256. It records
-the batch size, threads and device, the rows, and — run in a container — the
-image ID; its runtime record is the container's (the image's software) or the
+the batch size, threads and device, the rows, — run in a container — the
+image ID, and — run on a Dask cluster — the scheduler, the workers and the
+chunking; its runtime record is the container's (the image's software) or the
 host's snapshot.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import PathOutsideRepoError, UsageError
 from ..repo import Repo
 from ..results import AddedItem, ContainerInfo, InferResult
 from ..runtime.snapshot import snapshot
@@ -36,11 +37,7 @@ def store_output(r: Repo, result: InferResult, name: str, model_pid: str | None,
     if result.output is None:
         raise UsageError("--add stores the output file: give --output too")
     path = Path(result.output)
-    try:
-        to_relpath(r.root, path.resolve())
-    except ValueError:
-        raise UsageError(f"--add: the output {result.output} is outside the repository",
-                         hint="write it inside the repository to store it") from None
+    check_storable(r, path)
     used: list[tuple[str, str]] = []  # (version id, object id)
     if model_pid:
         model = resolve(r, model_pid)
@@ -48,19 +45,37 @@ def store_output(r: Repo, result: InferResult, name: str, model_pid: str | None,
     input_version = _input_version(r, input_spec)
     if input_version is not None:
         used.append(input_version)
-    container = result.container
+    if input_version is None and Path(input_spec).is_dir():
+        raise UsageError(f"--add: the input folder {input_spec} is not a stored dataset, so the provenance "
+                         "could not name it", hint=f"add it first (hpcfair add {input_spec}) and pass its name")
+    container, scale = result.container, result.scale
     provenance = ProvenanceRecord(
         activity=INFER, derived_from=[vid for vid, _ in used], source_oids=[oid for _, oid in used],
         generated_by={"tool": "hpcfair", "version": __version__,
                       **({"engine": "podman", "image": container.image, "image_name": container.image_name}
-                         if container else {})},
+                         if container else {}), **({"engine": "dask"} if scale else {})},
         parameters={"model": result.model, "input": result.input, "batch_size": result.batch_size,
                     "threads": threads, "device": result.device,
-                    **({"input_sha256": hash_file(Path(input_spec))} if input_version is None else {})},
+                    **({"input_sha256": hash_file(Path(input_spec))} if input_version is None else {}),
+                    **({"scheduler": scale.scheduler, "workers": scale.workers, "chunks": scale.chunks,
+                        "chunk_rows": scale.chunk_rows} if scale else {})},
         results={"rows": result.rows, "outputs": sorted(result.outputs)})
     provenance.runtime = r.records.put(_runtime(container))
     (item,) = add([path], repo=r, name=name, kind="dataset", convert=False, provenance=provenance).items
     return item
+
+
+def check_storable(r: Repo, output: Path) -> None:
+    """Refuse an output that could not be stored (outside the repository), before anything runs.
+
+    Raises:
+        UsageError.
+    """
+    try:
+        resolve_user_path(r.root, output, must_exist=False)
+    except PathOutsideRepoError:
+        raise UsageError(f"the output {output} is outside the repository, so it cannot be stored",
+                         hint="write it inside the repository to store it (--add, --scheduler)") from None
 
 
 def _input_version(r: Repo, spec: str) -> tuple[str, str] | None:
@@ -69,6 +84,8 @@ def _input_version(r: Repo, spec: str) -> tuple[str, str] | None:
     if not path.exists():
         resolved = resolve(r, spec)
         return resolved.version_id, resolved.record.oid
+    if path.is_dir():
+        return None
     try:
         ref = r.catalog.by_path(to_relpath(r.root, resolve_user_path(r.root, spec)))
     except (ValueError, OSError):

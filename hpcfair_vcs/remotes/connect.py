@@ -99,7 +99,16 @@ def open_remote(repo: Repo, name: str | None = None, *, accept_new_host: bool = 
         RemoteNotFoundError, MissingDependencyError (the scheme's plugin is not installed).
     """
     name = choose(repo, name)
-    configured_options = dict(configured(repo)[name])
+    return remote_from_options(name, dict(configured(repo)[name]), accept_new_host=accept_new_host)
+
+
+def remote_from_options(name: str, configured_options: dict[str, Any], *, accept_new_host: bool = False) -> Remote:
+    """Remote *name* from its configured options (``url`` among them), without a repository: what a Dask worker
+    rebuilds the remote from (the filesystems of some plugins do not pickle).
+
+    Raises:
+        MissingDependencyError, RemoteError.
+    """
     options = dict(configured_options)
     url = options.pop("url")
     ours = {k: options.pop(k) for k in list(options) if k in HPCFAIR_OPTIONS}

@@ -1,4 +1,4 @@
-"""Arrays in and out of files: .npy (memory-mapped), .npz, .csv, .json.
+"""Arrays in and out of files: .npy (memory-mapped), .npz, .csv, .json (and .parquet in).
 
 Inputs: a ``.npy`` file is memory-mapped and the pages of rows already used are
 released (``madvise(DONTNEED)``), so a file larger than RAM streams through in
@@ -19,7 +19,7 @@ from ..fileio.files import unlink_quietly
 from ..fileio.tmpfiles import tmp_name
 from ..errors import InputFileError, PathNotFoundError, UsageError, describe
 
-INPUT_SUFFIXES = (".npy", ".npz", ".csv", ".json")
+INPUT_SUFFIXES = (".npy", ".npz", ".csv", ".json", ".parquet")
 OUTPUT_SUFFIXES = (".npy", ".npz", ".csv", ".json")
 UNNAMED = ""  # the key of a single array that names no input (.npy, .csv, a JSON list)
 
@@ -47,6 +47,8 @@ def read_arrays(path: Path, fmt: str | None = None) -> dict[str, Any]:
                 return {name: archive[name] for name in archive.files}
         if suffix == ".csv":
             return {UNNAMED: _read_csv(path, np)}
+        if suffix == ".parquet":
+            return {UNNAMED: _read_parquet(path, np)}
         return _read_json(path, np)
     except InputFileError:
         raise
@@ -57,11 +59,34 @@ def read_arrays(path: Path, fmt: str | None = None) -> dict[str, Any]:
 def _read_csv(path: Path, np: Any) -> Any:
     with open(path, encoding="utf-8") as handle:
         first = handle.readline()
-    skip = 0 if _is_numeric_row(first) else 1  # a header row
+    skip = 0 if is_numeric_row(first) else 1  # a header row
     return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
 
 
-def _is_numeric_row(line: str) -> bool:
+def _read_parquet(path: Path, np: Any) -> Any:
+    """The numeric columns side by side, one row per record (like a .csv); pyarrow reads it."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputFileError(f"cannot read {path.name}: reading .parquet needs pyarrow",
+                             hint="pip install 'hpcfair[scale]'") from None
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors have no common base but Exception
+        raise InputFileError(f"cannot read {path.name}: {describe(exc)}") from None
+    columns = []
+    for name, column in zip(table.column_names, table.columns):
+        values = column.to_numpy(zero_copy_only=False)
+        if values.dtype.kind not in "biuf":
+            raise InputFileError(f"cannot read {path.name}: column {name!r} is {column.type}, not numbers")
+        columns.append(values)
+    if not columns:
+        raise InputFileError(f"cannot read {path.name}: it has no columns")
+    return np.column_stack(columns)
+
+
+def is_numeric_row(line: str) -> bool:
+    """Whether a CSV line is numbers (not a header)."""
     try:
         [float(cell) for cell in line.strip().split(",") if cell.strip()]
         return True
@@ -135,8 +160,7 @@ class OutputWriter:
                 self._stream = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=outputs[0].dtype,
                                                          shape=shape)
             self._stream[start:start + len(outputs[0])] = outputs[0]
-            self._stream.flush()
-            release_rows(self._stream, start, start + len(outputs[0]))
+            release_rows(self._stream, start, start + len(outputs[0]))  # dirty pages stay in the page cache
             return
         self._parts.append(outputs)
 
@@ -164,6 +188,7 @@ class OutputWriter:
 
         suffix = self.path.suffix.lower()
         if self._stream is not None:
+            self._stream.flush()  # once: an msync per slice cost 10% of a fast model's run (docs/decisions.md)
             del self._stream
         elif suffix == ".npy":
             with open(self.tmp, "wb") as out:

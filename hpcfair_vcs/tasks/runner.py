@@ -48,6 +48,7 @@ def run(config: str | os.PathLike | dict[str, Any], *, repo: Any = None, expecte
         device = {**device, "type": "container"}
     if not isinstance(config, dict) and not trust_pickle:
         _refuse_code(task, os.fspath(config))
+        _refuse_address(device, os.fspath(config))
     runner = RUNNERS[general["task"]]
     with opened(general.get("repo") or repo) as target:  # one repository for the task, closed after it
         return runner(task, device, output.get("path"), target)
@@ -60,6 +61,15 @@ def _refuse_code(task: dict[str, Any], source: str) -> None:
                                   "itself (it may have come with a clone)",
                                   hint=f"if you trust the file and the model: hpcfair run {source} --trust-pickle "
                                        "(Python: HPCFair(trust_pickle=True))")
+
+
+def _refuse_address(device: dict[str, Any], source: str) -> None:
+    """A Dask scheduler's messages are pickles: reaching one a file names runs what it sends."""
+    if device.get("type") == "dask" and "://" in str(device.get("scheduler", "")):
+        raise TaskConfigError(f"{source}: device.scheduler names a Dask scheduler at an address, whose messages are "
+                              "pickles that run code here, and a task config file cannot choose that by itself",
+                              hint=f"if you trust that scheduler: hpcfair run {source} --trust-pickle "
+                                   "(or give it on the command line: hpcfair infer --scheduler ADDRESS)")
 
 
 def _inputs(value: Any) -> list[str]:
@@ -103,12 +113,16 @@ def _convert(task, device, output, repo):
 
 def _infer(task, device, output, repo):
     return infer(task["artifact"], input=task["input"], output=output, repo=repo, batch_size=task.get("batch_size"),
-                 **_device(device))
+                 add_as=task.get("add"), **_device(device))
 
 
 def _device(device: dict[str, Any]) -> dict[str, Any]:
-    """infer's device keywords from the device group (container: the image, memory and GPUs too)."""
+    """infer's device keywords from the device group (container: the image, memory and GPUs too; dask: the cluster)."""
     kind = device.get("type", "cpu")
+    if kind == "dask":
+        return {"device": "cpu", "threads": device.get("threads"), "scheduler": device.get("scheduler", "local"),
+                "workers": device.get("workers"), "chunk_rows": device.get("chunk_rows"),
+                "remote": device.get("remote")}
     if kind != "container":
         return {"device": kind, "threads": device.get("threads")}
     return {"device": "cpu", "threads": device.get("threads"), "container": True, "image": device.get("image"),

@@ -108,14 +108,20 @@ GROUPS: dict[str, dict[str, Field]] = {
         "description": Field(_str, "text", doc="a note for people reading the config"),
     },
     "device": {
-        "type": Field(_one_of("cpu", "cuda", "auto", "container"), "cpu|cuda|auto|container",
+        "type": Field(_one_of("cpu", "cuda", "auto", "container", "dask"), "cpu|cuda|auto|container|dask",
                       doc="where models run (auto: CUDA if available, else CPU with a warning; container: in the "
-                          "pinned runtime image under Podman, docs/containers.md); default cpu"),
+                          "pinned runtime image under Podman, docs/containers.md; dask: infer's chunks on a Dask "
+                          "cluster, docs/scaleout.md); default cpu"),
         "threads": Field(_pos_int, "integer", doc="onnxruntime intra-op threads"),
         "image": Field(_str, "image ID or name", doc="container: the runtime image (default: container.image)"),
         "memory": Field(_str, "size such as 2g", doc="container: memory limit (default: container.memory)"),
         "cpus": Field(_number, "number", doc="container: CPU limit (default: all)"),
         "gpus": Field(_str, "all or indexes like 0,1", doc="container: NVIDIA GPUs through CDI"),
+        "scheduler": Field(_str, "local[:N], slurm[:JOBS], pbs[:JOBS] or tcp://HOST:PORT",
+                           doc="dask: the cluster (default local; an address in a file needs --trust-pickle)"),
+        "workers": Field(_pos_int, "integer", doc="dask: local worker processes, or slurm/pbs jobs"),
+        "chunk_rows": Field(_pos_int, "integer", doc="dask: rows per chunk of a .npy file (default 16384)"),
+        "remote": Field(_str, "remote name", doc="dask: the workers read the model and data from this remote"),
     },
     "output": {
         "path": Field(_str, "path", doc="where the result is written (see each task)"),
@@ -152,6 +158,8 @@ TASK_FIELDS: dict[str, dict[str, Field]] = {
         "artifact": Field(_str, "NAME[@VERSION], PID or path", required=True, doc="the model to run"),
         "input": Field(_str, "path or dataset artifact", required=True, doc="the arrays to run on"),
         "batch_size": Field(_pos_int, "integer", doc="rows per onnxruntime call"),
+        "add": Field(_str, "name", doc="store output.path as a version of this dataset (device dask: default "
+                                       "the output file's name)"),
     },
     "collaborate": {
         "first": Field(_str, "NAME[@VERSION] or PID", required=True, doc="the model that runs first"),
