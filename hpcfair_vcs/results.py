@@ -587,7 +587,7 @@ class ScaleInfo(Part):
     """How a scaled-out inference was spread: the cluster and the chunking (docs/scaleout.md)."""
 
     scheduler: str  # local:N, slurm:JOBS, pbs:JOBS or the tcp:// address
-    workers: int  # Dask workers that were up when the chunks were submitted
+    workers: int  # the most Dask workers up while the chunks ran
     chunks: int
     chunk_rows: int  # rows per chunk of a .npy shard (a multiple of the batch size); other shards are one chunk
     shards: int  # files in the input dataset

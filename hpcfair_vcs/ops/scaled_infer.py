@@ -70,10 +70,10 @@ def infer_on_cluster(r: Repo, model: Model, input_spec: str, output: Path, add_a
             prepare_workers(cluster.client, model_object, threads)
             started = time.monotonic()
             on_chunk = _reporter(progress, rows, len(chunks), cluster.workers)
-            run_on_cluster(cluster.client, model_object, chunks, size, threads, writer, on_chunk,
-                           window=WINDOW_PER_WORKER * cluster.workers)
-            result.scale = ScaleInfo(scheduler=cluster.shown, workers=cluster.workers, chunks=len(chunks),
-                                     chunk_rows=rows_per_chunk, shards=len(shards),
+            workers = run_on_cluster(cluster.client, model_object, chunks, size, threads, writer, on_chunk,
+                                     per_worker=WINDOW_PER_WORKER)
+            result.scale = ScaleInfo(scheduler=cluster.shown, workers=max(workers, cluster.workers),
+                                     chunks=len(chunks), chunk_rows=rows_per_chunk, shards=len(shards),
                                      seconds=round(time.monotonic() - started, 3))
         result.outputs = {name: OutputInfo(**doc) for name, doc in writer.described().items()}
         result.output = os.fspath(writer.commit())
@@ -84,7 +84,7 @@ def infer_on_cluster(r: Repo, model: Model, input_spec: str, output: Path, add_a
 
 
 def folder_chunks(r: Repo | None, spec: str | os.PathLike, batch_size: int | None) -> tuple[list[Chunk], int]:
-    """A folder dataset's chunks for ``infer`` without a scheduler (the same cut as on a cluster), and the batch size."""
+    """A folder dataset's chunks for ``infer`` without a scheduler (cut as on a cluster), and the batch size."""
     size = batch_size or DEFAULT_BATCH
     chunk_rows = r.config["scheduler"]["chunk_rows"] if r is not None else SCHEMA["scheduler"]["chunk_rows"][1]
     return plan(dataset_shards(r, spec), chunk_size(chunk_rows, size)), size

@@ -31,7 +31,7 @@ BATCH_SYSTEMS = {"slurm": ("SLURMCluster", ["sinfo", "-h"]), "pbs": ("PBSCluster
 MAX_LOCAL_WORKERS = 8
 CONNECT_TIMEOUT = 10  # seconds to reach a tcp:// scheduler
 QUIET_LOGGERS = ("distributed", "dask_jobqueue", "tornado")
-QUIET_WORKER = {"DASK_LOGGING__DISTRIBUTED": "critical"}  # its lines (a heartbeat lost while closing) would reach the terminal
+QUIET_WORKER = {"DASK_LOGGING__DISTRIBUTED": "critical"}  # a local worker's lines would reach the terminal
 _SPEC = re.compile(r"(local|slurm|pbs)(?::([1-9][0-9]{0,3}))?")
 
 
@@ -155,7 +155,8 @@ def _batch(spec: SchedulerSpec, settings: dict[str, Any], scratch: Path,
         "memory": settings.get("memory") or "4GB", "walltime": settings.get("walltime") or "01:00:00",
         "queue": settings.get("queue"), "account": settings.get("account"),
         "security": _credential_files(scratch), "log_directory": str(scratch / "logs"),
-        "scheduler_options": {"dashboard_address": None, **({"host": settings["host"]} if settings.get("host") else {})},
+        "scheduler_options": {"dashboard_address": None,
+                              **({"host": settings["host"]} if settings.get("host") else {})},
         "job_name": "hpcfair",
     }
     if spec.kind == "pbs":

@@ -11,6 +11,7 @@ error leaves.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from itertools import islice
@@ -25,8 +26,9 @@ OnChunk = Callable[[Chunk], None]
 
 
 def run_on_cluster(client: Any, model: StoredObject, chunks: list[Chunk], batch_size: int, threads: int | None,
-                   sink: Sink, on_chunk: OnChunk, window: int) -> None:
-    """Run every chunk on *client*'s cluster.
+                   sink: Sink, on_chunk: OnChunk, per_worker: int) -> int:
+    """Run every chunk on *client*'s cluster, *per_worker* chunks out for each worker up (batch jobs that
+    start late widen the window); returns the most workers seen.
 
     Raises:
         ChunkFailedError: naming the chunk (its shard and rows) and the worker's error.
@@ -47,9 +49,10 @@ def run_on_cluster(client: Any, model: StoredObject, chunks: list[Chunk], batch_
             out[future.key] = (future, chunk)
             queue.add(future)
 
+    workers = WorkerCount(client)
     turn = 0
     try:
-        submit(window)
+        submit(per_worker * workers.now())
         for future, result in queue:
             chunk = out[future.key][1]
             failure = future.exception() if future.status == "error" else None
@@ -70,10 +73,24 @@ def run_on_cluster(client: Any, model: StoredObject, chunks: list[Chunk], batch_
                 sink(chunks[turn].offset, held.pop(turn))
                 on_chunk(chunks[turn])
                 turn += 1
-            submit(window - len(out) - len(held))
+            submit(per_worker * workers.now() - len(out) - len(held))
     finally:
         if out:
             client.cancel([future for future, _ in out.values()], force=True)
+    return workers.most
+
+
+class WorkerCount:
+    """The cluster's workers, asked of the scheduler at most once a second."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.asked, self.count, self.most = client, 0.0, 1, 0
+
+    def now(self) -> int:
+        if time.monotonic() - self.asked >= 1.0:
+            self.count = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+            self.most, self.asked = max(self.most, self.count), time.monotonic()
+        return self.count
 
 
 def prepare_workers(client: Any, model: StoredObject, threads: int | None) -> None:
