@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -409,6 +410,10 @@ def test_infer_without_a_scheduler_runs_a_folder_shard_by_shard(scaled):
     assert np.array_equal(result.arrays["y"], by_hand(root / "models" / "mlp.onnx", shards, 128))
     result = api.infer("mlp", input=root / "data" / "survey", output=root / "o.npz")  # a folder path works too
     assert result.rows == 3940
+    shutil.copy(root / "data" / "survey" / "f.parquet", root / "data" / "table.parquet")  # one .parquet dataset
+    api.add(["data/table.parquet"], repo=root, kind="dataset")
+    result = api.infer("mlp", input="table")
+    assert np.array_equal(result.arrays["y"], by_hand(root / "models" / "mlp.onnx", {"f": shards["f.parquet"]}, 1024))
     with pytest.raises(UsageError, match="not a stored dataset"):
         api.infer("mlp", input=root / "data" / "survey", output=root / "data" / "o.npy", add_as="o")
 

@@ -127,8 +127,9 @@ def container_options(command):
 
 @click.command("infer")
 @click.argument("target", metavar="ARTIFACT|PID|PATH")
-@click.option("--input", "input_", required=True, metavar="FILE|DATASET",
-              help="Arrays to run on: .npy, .npz (one per input name), .csv, .json, or a dataset artifact.")
+@click.option("--input", "input_", required=True, metavar="FILE|FOLDER|DATASET",
+              help="Arrays to run on: .npy, .npz (one per input name), .csv, .json or .parquet; a folder of "
+                   ".npy/.npz/.csv/.parquet files (run in path order); or a dataset artifact.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Write outputs here (.npz, .npy, .csv or .json); default: a summary on the terminal.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,

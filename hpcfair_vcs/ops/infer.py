@@ -129,7 +129,8 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
 
 
 def load_dataset(target: str, *, repo: Repo | str | None = None) -> Any:
-    """A dataset's content: arrays for a .npy (memory-mapped), .csv or .npz (a dict) file, else its path.
+    """A dataset's content: arrays for a .npy (memory-mapped), .csv, .json, .parquet or .npz (a dict) file,
+    else its path.
 
     A folder is checked out first if it is not in the work tree, and its path returned.
 
@@ -140,9 +141,9 @@ def load_dataset(target: str, *, repo: Repo | str | None = None) -> Any:
     source = resolve(r, target)
     record = source.record
     suffix = Path(record.path).suffix.lower()
-    if not is_tree(record.oid) and suffix in (".npy", ".npz", ".csv", ".json"):
+    if not is_tree(record.oid) and suffix in arrays_mod.INPUT_SUFFIXES:
         arrays = arrays_mod.read_arrays(stored_path(r, record), fmt=suffix)
-        return arrays if suffix == ".npz" else arrays[arrays_mod.UNNAMED]
+        return arrays if suffix == ".npz" or arrays_mod.UNNAMED not in arrays else arrays[arrays_mod.UNNAMED]
     workspace = r.root / record.path
     if not workspace.exists():
         from .checkout import checkout
@@ -263,6 +264,6 @@ def _input_arrays(value: str | os.PathLike, repo: Repo | str | None) -> tuple[di
     except (ArtifactNotFoundError, NotARepositoryError):
         raise PathNotFoundError(f"input {value} is neither a file nor a dataset artifact") from None
     if isinstance(data, Path):
-        raise UsageError(f"dataset {value} is a folder or a {data.suffix or 'plain'} file: no arrays to feed",
-                         hint="give a .npy, .npz, .csv or .json file or dataset")
+        raise UsageError(f"dataset {value} is a {data.suffix or 'plain'} file: no arrays to feed",
+                         hint="give a .npy, .npz, .csv, .json or .parquet file, or a folder of them, or such a dataset")
     return (data if isinstance(data, dict) else {arrays_mod.UNNAMED: data}), os.fspath(value)
