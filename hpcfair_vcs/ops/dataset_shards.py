@@ -52,10 +52,9 @@ def dataset_shards(r: Repo | None, spec: str | os.PathLike, remote: Remote | Non
     except ArtifactNotFoundError:
         raise PathNotFoundError(f"input {spec} is neither a file nor a dataset artifact") from None
     record = source.record
+    stored_path(r, record)  # its data is here, or the pull that brings it is named
     if not is_tree(record.oid):
-        stored_path(r, record)
         return [shard_of(Path(record.path).name, stored_object(r, record.oid, remote))]
-    stored_path(r, record)
     listing = r.store.read_tree(record.oid)
     shards = []
     for name in sorted(listing):

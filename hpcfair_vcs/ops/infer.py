@@ -92,8 +92,9 @@ def infer(target: str | os.PathLike, *, input: str | os.PathLike, output: str | 
         arrays_mod.check_output_path(target_path, len(names))
     if add_as is not None:
         check_storable(open_repo(repo), target_path)
-    if lookup is None and scaled_infer.is_folder_dataset(_repo_or_none(repo), input):
-        chunks, size = scaled_infer.folder_chunks(_repo_or_none(repo), input, batch_size)
+    local_repo = _repo_or_none(repo) if lookup is None else None
+    if lookup is None and scaled_infer.is_folder_dataset(local_repo, input):
+        chunks, size = scaled_infer.folder_chunks(local_repo, input, batch_size)
         rows = sum(chunk.rows for chunk in chunks)
         source = os.fspath(input)
         produce = partial(_run_folder, model, chunks, size, progress)

@@ -1,7 +1,7 @@
 """Feeding chunks to workers and their outputs, in order, to a sink.
 
-At most *window* chunks are out at once (running, queued, or done and waiting
-for an earlier one), so the client holds a bounded number of outputs and the
+At most *per_worker* chunks for each worker up are out at once (running,
+queued, or done and waiting for an earlier one), so the client holds a bounded number of outputs and the
 workers a bounded number of inputs, whatever the dataset's size. Outputs reach
 the sink in chunk order: ``sink(first_row, outputs)``, as onnxruntime's batches
 do in a single process. If anything goes wrong — a chunk's error, a chunk whose
